@@ -2,26 +2,128 @@
 
 from __future__ import annotations
 
+import logging
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+
 import typer
 
 from crmbridge import __version__
+from crmbridge.errors import CrmbridgeError
+from crmbridge.queue.handlers import builtin_handlers, load_plugins
+from crmbridge.queue.worker import Worker, WorkerSettings
+from crmbridge.settings import database_url
+from crmbridge.store.database import Database, open_database, safe_url
+from crmbridge.store.migrate import migrate as run_migrations
 
 app = typer.Typer(
     name="crmbridge",
-    help="Connect a CRM (Bitrix24) with 1C/BAS accounting: middleware, direct link or manual bridge.",
+    help="Connect a CRM (Bitrix24) with 1C/BAS: middleware, direct link or manual bridge.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="The YAML config file.", dir_okay=False),
+]
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        help="Database URL; overrides the config and CRMBRIDGE_DATABASE_URL.",
+        show_default=False,
+    ),
+]
+
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
 ) -> None:
     if version:
         typer.echo(__version__)
         raise typer.Exit()
+
+
+@contextmanager
+def _clear_errors() -> Iterator[None]:
+    """A crmbridge error is one line naming the problem, exit status 2, never a traceback."""
+    try:
+        yield
+    except CrmbridgeError as exc:
+        typer.echo(f"crmbridge: error: {exc.message}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _open(config: Path | None, database: str | None) -> Database:
+    return open_database(database or database_url(config))
+
+
+def _migrated(config: Path | None, database: str | None) -> Database:
+    db = _open(config, database)
+    run_migrations(db)
+    return db
+
+
+@app.command()
+def migrate(config: ConfigOption = None, database: DatabaseOption = None) -> None:
+    """Create or upgrade the database schema (serve and worker do this on start too)."""
+    with _clear_errors():
+        db = _open(config, database)
+        before, after = run_migrations(db)
+        where = safe_url(db.engine.url)
+        if before == after:
+            typer.echo(f"{where}: schema is up to date (revision {after})")
+        else:
+            typer.echo(f"{where}: schema upgraded from {before or 'empty'} to revision {after}")
+        db.dispose()
+
+
+@app.command()
+def worker(
+    config: ConfigOption = None,
+    database: DatabaseOption = None,
+    concurrency: Annotated[int, typer.Option(min=1, max=256, help="Jobs run at once.")] = 4,
+    plugin: Annotated[
+        list[str] | None,
+        typer.Option(help="Import MODULE and call its register(handlers); repeatable."),
+    ] = None,
+    grace: Annotated[float, typer.Option(help="Seconds in-flight jobs get on SIGTERM.")] = 30.0,
+) -> None:
+    """Run jobs until SIGTERM or SIGINT; in-flight jobs finish or are released."""
+    _configure_logging()
+    with _clear_errors():
+        db = _migrated(config, database)
+        handlers = builtin_handlers()
+        load_plugins(handlers, plugin or [])
+        runner = Worker(db, handlers, WorkerSettings(concurrency=concurrency, grace=grace))
+        _on_stop_signals(runner.stop)
+        runner.run()
+        db.dispose()
+
+
+def _on_stop_signals(stop: Callable[[], None]) -> None:
+    def handle(signum: int, _frame: FrameType | None) -> None:
+        logging.getLogger("crmbridge").info("received %s, stopping", signal.Signals(signum).name)
+        stop()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
 
 
 def main() -> None:

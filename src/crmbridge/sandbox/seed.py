@@ -118,7 +118,7 @@ VAT_RATES: dict[str, Decimal] = {
 _GOODS = (
     ("Папір офісний А4, 500 арк.", "шт", "НДС20", "189.00"),
     ("Картридж лазерний HP 85A", "шт", "НДС20", "1450.00"),
-    ("Монітор 27\" IPS", "шт", "НДС20", "8999.00"),
+    ('Монітор 27" IPS', "шт", "НДС20", "8999.00"),
     ("Клавіатура бездротова", "шт", "НДС20", "899.50"),
     ("Ліки: аптечка офісна", "шт", "НДС7", "640.00"),
     ("Кабель UTP Cat.6, 305 м", "бухта", "НДС20", "3120.00"),
@@ -268,8 +268,8 @@ def _deals(companies: list[Company], product_count: int) -> list[Deal]:
     for i, company in enumerate(companies):
         goods = DealRow(product_index=i % 6, quantity=Decimal(2 + i))
         service = DealRow(product_index=6 + i % 4, quantity=Decimal(1))
-        rows = (goods, service) if i % 2 == 0 else (goods,)
-        rows = tuple(r for r in rows if r.product_index < product_count)
+        candidates = (goods, service) if i % 2 == 0 else (goods,)
+        rows = tuple(r for r in candidates if r.product_index < product_count)
         deals.append(
             Deal(
                 id=i + 1,

@@ -1,0 +1,1 @@
+"""Durable jobs: the retry policy, the worker that runs handlers, and how idle workers wait."""

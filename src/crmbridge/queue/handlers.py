@@ -1,0 +1,30 @@
+"""The handler registry: flow name → function. Built-ins plus plugins named on the command line."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable
+
+from crmbridge.errors import ConfigError
+from crmbridge.queue.worker import Handler, JobContext
+
+
+def noop(job: JobContext) -> None:
+    """Does nothing; used to measure the queue itself and to check a deployment end to end."""
+
+
+def builtin_handlers() -> dict[str, Handler]:
+    return {"noop": noop}
+
+
+def load_plugins(handlers: dict[str, Handler], modules: Iterable[str]) -> None:
+    """Import each module and let its `register(handlers)` add custom flows by name."""
+    for name in modules:
+        try:
+            module = importlib.import_module(name)
+        except ImportError as exc:
+            raise ConfigError(f"plugin {name!r} cannot be imported: {exc}") from None
+        register = getattr(module, "register", None)
+        if not callable(register):
+            raise ConfigError(f"plugin {name!r} has no register(handlers) function")
+        register(handlers)

@@ -1,0 +1,275 @@
+"""The worker: claims jobs, runs their handlers in threads, keeps leases alive, retries, buries.
+
+The handler of a job is looked up by the job's flow name. A handler returns normally when the work
+is done and raises when it is not; the exception's class decides what happens next (see
+`crmbridge.errors`), never an HTTP code.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import random
+import socket
+import threading
+import traceback
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from crmbridge.clock import Clock, SystemClock
+from crmbridge.errors import Permanent
+from crmbridge.queue.retry import RetryPolicy
+from crmbridge.queue.waiting import LocalWaiter, PostgresWaiter, Waiter
+from crmbridge.store import jobs as job_sql
+from crmbridge.store.database import Database
+from crmbridge.store.jobs import Job
+
+log = logging.getLogger("crmbridge.worker")
+
+
+@dataclass(frozen=True)
+class JobContext:
+    job: Job
+    db: Database
+    clock: Clock
+    worker_id: str
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        return self.job.payload
+
+
+Handler = Callable[[JobContext], None]
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    concurrency: int = 4
+    lease: timedelta = timedelta(seconds=60)
+    poll_min: float = 0.005  # an idle SQLite worker polls first after 5 ms…
+    poll_max: float = 1.0  # …doubling up to this; with LISTEN/NOTIFY this is only a safety net
+    grace: float = 30.0  # seconds in-flight jobs get to finish after a stop is requested
+    reclaim_every: float = 5.0
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def make_waiter(db: Database) -> Waiter:
+    if db.dialect == "postgresql":
+        return PostgresWaiter(db.engine.url, db.local_wakeup)
+    return LocalWaiter(db.local_wakeup)
+
+
+def execute(
+    job: Job,
+    handlers: Mapping[str, Handler],
+    db: Database,
+    clock: Clock,
+    policy: RetryPolicy,
+    worker_id: str,
+    rng: random.Random,
+) -> str:
+    """Run one claimed job to its next state; returns the outcome (done, retry, dead, lost)."""
+    handler = handlers.get(job.flow)
+    try:
+        if handler is None:
+            raise Permanent(f"no handler for flow {job.flow!r}")
+        handler(JobContext(job, db, clock, worker_id))
+    except Exception as exc:  # noqa: BLE001 - the worker loop is where handler failures are judged
+        return _failed(job, exc, db, clock, policy, rng)
+    if job_sql.complete(db, job, clock.now()):
+        return "done"
+    log.warning("job %s finished after its lease was lost; another worker owns it", job.id)
+    return "lost"
+
+
+def _failed(
+    job: Job, exc: Exception, db: Database, clock: Clock, policy: RetryPolicy, rng: random.Random
+) -> str:
+    now = clock.now()
+    error = f"{type(exc).__name__}: {exc}"
+    tb = "".join(traceback.format_exception(exc))
+    run_at = policy.next_run(
+        attempt=job.attempts, error=exc, enqueued_at=job.enqueued_at, now=now, rng=rng
+    )
+    if run_at is None:
+        log.error("job %s (%s) is dead after attempt %s: %s", job.id, job.flow, job.attempts, error)
+        return "dead" if job_sql.bury(db, job, now, error, tb) else "lost"
+    log.info(
+        "job %s (%s) attempt %s failed, retry at %s: %s",
+        job.id,
+        job.flow,
+        job.attempts,
+        run_at.isoformat(),
+        error,
+    )
+    return "retry" if job_sql.retry_later(db, job, now, run_at, error, tb) else "lost"
+
+
+class Worker:
+    """Runs jobs with `settings.concurrency` threads until `stop()` is called."""
+
+    def __init__(
+        self,
+        db: Database,
+        handlers: Mapping[str, Handler],
+        settings: WorkerSettings | None = None,
+        *,
+        clock: Clock | None = None,
+        worker_id: str | None = None,
+        waiter: Waiter | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.db = db
+        self.handlers = handlers
+        self.settings = settings or WorkerSettings()
+        self.clock = clock or SystemClock()
+        self.worker_id = worker_id or new_worker_id()
+        self._waiter = waiter or make_waiter(db)
+        self._rng = rng or random.Random()
+        self._stop = threading.Event()
+        self._inflight: dict[int, Job] = {}
+        self._lock = threading.Condition()
+        self._work: queue.Queue[Job | None] = queue.Queue()
+        self._threads: list[threading.Thread] = []
+
+    # ---- single steps, used by tests with an injected clock -----------------------------------
+    def run_once(self, limit: int | None = None) -> list[tuple[int, str]]:
+        """Claim what is runnable now and run it in this thread; returns (job id, outcome)."""
+        claimed = job_sql.claim(
+            self.db,
+            self.worker_id,
+            limit or self.settings.concurrency,
+            self.clock.now(),
+            self.settings.lease,
+        )
+        return [(job.id, self._execute(job)) for job in claimed]
+
+    def _execute(self, job: Job) -> str:
+        return execute(
+            job, self.handlers, self.db, self.clock, self.settings.policy, self.worker_id, self._rng
+        )
+
+    # ---- the long-running loop ----------------------------------------------------------------
+    def run(self) -> None:
+        """Run until `stop()`; then let in-flight jobs finish (up to the grace) or release them."""
+        self._start_threads()
+        log.info("worker %s started, concurrency %s", self.worker_id, self.settings.concurrency)
+        try:
+            self._loop()
+        finally:
+            self._shutdown()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._waiter.close()
+        with self._lock:
+            self._lock.notify_all()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def _start_threads(self) -> None:
+        for n in range(self.settings.concurrency):
+            thread = threading.Thread(target=self._run_jobs, name=f"job-{n}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        beat = threading.Thread(target=self._heartbeat, name="heartbeat", daemon=True)
+        beat.start()
+
+    def _loop(self) -> None:
+        idle = self.settings.poll_min
+        last_reclaim = float("-inf")
+        while not self._stop.is_set():
+            if self.clock.monotonic() - last_reclaim >= self.settings.reclaim_every:
+                job_sql.reclaim_expired(self.db, self.clock.now())
+                last_reclaim = self.clock.monotonic()
+            free = self._wait_for_free_slot()
+            if free == 0:
+                continue
+            claimed = job_sql.claim(
+                self.db, self.worker_id, free, self.clock.now(), self.settings.lease
+            )
+            if claimed:
+                self._dispatch(claimed)
+                idle = self.settings.poll_min
+                continue
+            self._waiter.wait(self._idle_timeout(idle))
+            idle = min(idle * 2, self.settings.poll_max)
+
+    def _idle_timeout(self, idle: float) -> float:
+        # With LISTEN/NOTIFY every enqueue wakes us, so only delayed jobs (retries) set the timer.
+        timeout = self.settings.poll_max if self.db.dialect == "postgresql" else idle
+        due = job_sql.next_run_at(self.db)
+        if due is not None:
+            timeout = min(timeout, max(0.0, (due - self.clock.now()).total_seconds()))
+        return timeout
+
+    def _wait_for_free_slot(self) -> int:
+        with self._lock:
+            free = self.settings.concurrency - len(self._inflight)
+            if free <= 0 and not self._stop.is_set():
+                self._lock.wait(timeout=1.0)
+                free = self.settings.concurrency - len(self._inflight)
+            return 0 if self._stop.is_set() else max(free, 0)
+
+    def _dispatch(self, claimed: list[Job]) -> None:
+        with self._lock:
+            for job in claimed:
+                self._inflight[job.id] = job
+        for job in claimed:
+            self._work.put(job)
+
+    def _run_jobs(self) -> None:
+        while (job := self._work.get()) is not None:
+            try:
+                self._execute(job)
+            except Exception:  # a store failure must not kill the thread
+                log.exception("job %s could not be recorded; its lease will expire", job.id)
+            finally:
+                with self._lock:
+                    self._inflight.pop(job.id, None)
+                    self._lock.notify_all()
+
+    def _heartbeat(self) -> None:
+        interval = self.settings.lease.total_seconds() / 3
+        while not self._stop.wait(interval) or self._inflight:
+            with self._lock:
+                ids = list(self._inflight)
+            try:
+                held = job_sql.heartbeat(
+                    self.db, self.worker_id, ids, self.clock.now() + self.settings.lease
+                )
+            except Exception:  # a passing database hiccup must not stop beats
+                log.exception("heartbeat failed")
+                continue
+            if held < len(ids):
+                log.warning("%s of %s in-flight jobs lost their lease", len(ids) - held, len(ids))
+            if self._stop.is_set() and not ids:
+                return
+
+    def _shutdown(self) -> None:
+        with self._lock:
+            if self._inflight:
+                log.info(
+                    "stopping: waiting up to %ss for %s jobs",
+                    self.settings.grace,
+                    len(self._inflight),
+                )
+            self._lock.wait_for(lambda: not self._inflight, timeout=self.settings.grace)
+            leftover = list(self._inflight.values())
+        for job in leftover:
+            job_sql.release(self.db, job, self.clock.now())
+            log.warning("released job %s unfinished; another worker will run it", job.id)
+        for _ in self._threads:
+            self._work.put(None)
+        self._waiter.close()
+        log.info("worker %s stopped", self.worker_id)

@@ -1,0 +1,362 @@
+"""The job queue's SQL: enqueue, claim with a lease, heartbeat, finish, release, replay.
+
+Ordering rule: jobs that share a `lock_key` run one at a time in id (enqueue) order. A job may be
+claimed only when no job of its key is running and no earlier job of its key is still active.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import Connection, and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from crmbridge.store.database import Database
+from crmbridge.store.schema import job_attempts, jobs
+
+Status = Literal["waiting", "running", "done", "dead"]
+WAITING: Status = "waiting"
+RUNNING: Status = "running"
+DONE: Status = "done"
+DEAD: Status = "dead"
+ACTIVE = (WAITING, RUNNING)
+NOTIFY_CHANNEL = "crmbridge_jobs"
+
+
+@dataclass(frozen=True)
+class NewJob:
+    flow: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    lock_key: str | None = None
+    dedupe_key: str | None = None
+    coalesce: bool = False  # an "entity changed" job: a waiting one for the same key suffices
+    run_at: datetime | None = None
+    correlation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    flow: str
+    payload: dict[str, Any]
+    lock_key: str | None
+    status: str
+    attempts: int
+    run_at: datetime
+    enqueued_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    lease_until: datetime | None
+    worker_id: str | None
+    last_error: str | None
+    last_traceback: str | None
+    correlation_id: str
+    dedupe_key: str | None = None
+
+    @classmethod
+    def from_row(cls, row: Any) -> Job:
+        m = row._mapping
+        return cls(**{name: m[name] for name in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    id: int
+    created: bool  # False: deduplicated or coalesced into an existing job
+
+
+@dataclass(frozen=True)
+class ReplayFilter:
+    flow: str | None = None
+    error_contains: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    status: Status = DEAD
+
+
+def _insert_ignoring_conflicts(conn: Connection) -> Any:
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(jobs).on_conflict_do_nothing()
+
+
+def enqueue(
+    conn: Connection, job: NewJob, now: datetime, *, inbox_id: int | None = None
+) -> Enqueued:
+    """Add a job inside the caller's transaction; a duplicate or coalesced one adds nothing."""
+    coalesce_key = f"{job.flow}|{job.lock_key}" if job.coalesce and job.lock_key else None
+    values = {
+        "flow": job.flow,
+        "payload": job.payload,
+        "lock_key": job.lock_key,
+        "dedupe_key": job.dedupe_key,
+        "coalesce_key": coalesce_key,
+        "status": WAITING,
+        "attempts": 0,
+        "run_at": job.run_at or now,
+        "enqueued_at": now,
+        "correlation_id": job.correlation_id or uuid.uuid4().hex,
+        "inbox_id": inbox_id,
+    }
+    new_id = conn.execute(
+        _insert_ignoring_conflicts(conn).values(values).returning(jobs.c.id)
+    ).scalar()
+    if new_id is not None:
+        _notify(conn)
+        return Enqueued(int(new_id), True)
+    existing = conn.execute(
+        select(jobs.c.id).where(
+            or_(
+                and_(jobs.c.dedupe_key.is_not(None), jobs.c.dedupe_key == job.dedupe_key),
+                and_(jobs.c.coalesce_key.is_not(None), jobs.c.coalesce_key == coalesce_key),
+            )
+        )
+    ).scalar_one()
+    return Enqueued(int(existing), False)
+
+
+def _notify(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        # Delivered at commit; identical notifications of one transaction are folded into one.
+        conn.exec_driver_sql(f"SELECT pg_notify('{NOTIFY_CHANNEL}', '')")
+
+
+def claim(db: Database, worker_id: str, limit: int, now: datetime, lease: timedelta) -> list[Job]:
+    """Take up to `limit` runnable jobs for `worker_id`, leased until now + lease."""
+    earlier = jobs.alias("earlier")
+    blocked = exists().where(
+        earlier.c.lock_key == jobs.c.lock_key,
+        earlier.c.status.in_(ACTIVE),
+        or_(earlier.c.id < jobs.c.id, earlier.c.status == RUNNING),
+    )
+    runnable = (
+        select(jobs.c.id)
+        .where(
+            jobs.c.status == WAITING,
+            jobs.c.run_at <= now,
+            or_(jobs.c.lock_key.is_(None), ~blocked),
+        )
+        .order_by(jobs.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=jobs)
+    )
+    with db.write() as conn:
+        rows = conn.execute(
+            update(jobs)
+            .where(jobs.c.id.in_(runnable.scalar_subquery()))
+            .values(
+                status=RUNNING,
+                attempts=jobs.c.attempts + 1,
+                started_at=now,
+                lease_until=now + lease,
+                worker_id=worker_id,
+                coalesce_key=None,
+            )
+            .returning(*jobs.c)
+        ).all()
+        claimed = sorted((Job.from_row(r) for r in rows), key=lambda j: j.id)
+        if claimed:
+            conn.execute(
+                insert(job_attempts),
+                [
+                    {
+                        "job_id": j.id,
+                        "attempt": j.attempts,
+                        "worker_id": worker_id,
+                        "started_at": now,
+                    }
+                    for j in claimed
+                ],
+            )
+    return claimed
+
+
+def heartbeat(db: Database, worker_id: str, job_ids: Sequence[int], until: datetime) -> int:
+    """Extend the lease of jobs this worker still holds; returns how many it still holds."""
+    if not job_ids:
+        return 0
+    with db.write() as conn:
+        result = conn.execute(
+            update(jobs)
+            .where(jobs.c.id.in_(job_ids), jobs.c.status == RUNNING, jobs.c.worker_id == worker_id)
+            .values(lease_until=until)
+        )
+        return result.rowcount
+
+
+def reclaim_expired(db: Database, now: datetime) -> int:
+    """Put jobs whose lease ran out (their worker died) back in line; returns how many."""
+    with db.write() as conn:
+        expired = conn.execute(
+            update(jobs)
+            .where(jobs.c.status == RUNNING, jobs.c.lease_until < now)
+            .values(status=WAITING, worker_id=None, lease_until=None, run_at=now)
+            .returning(jobs.c.id, jobs.c.attempts)
+        ).all()
+        for job_id, attempt in expired:
+            _close_attempt(conn, job_id, attempt, now, "lost", "lease expired: the worker stopped")
+        if expired:
+            _notify(conn)
+        return len(expired)
+
+
+def complete(db: Database, job: Job, now: datetime) -> bool:
+    """Mark a claimed job done; False when the lease was lost (another worker owns it now)."""
+    return _finish(db, job, now, status=DONE, outcome="done")
+
+
+def retry_later(
+    db: Database, job: Job, now: datetime, run_at: datetime, error: str, tb: str
+) -> bool:
+    return _finish(
+        db, job, now, status=WAITING, outcome="retry", run_at=run_at, error=error, traceback=tb
+    )
+
+
+def bury(db: Database, job: Job, now: datetime, error: str, tb: str) -> bool:
+    """Move a job to the dead letter, keeping its last error and traceback."""
+    return _finish(db, job, now, status=DEAD, outcome="dead", error=error, traceback=tb)
+
+
+def release(db: Database, job: Job, now: datetime) -> bool:
+    """Give a claimed job back unfinished (graceful stop); the attempt does not count."""
+    with db.write() as conn:
+        done = conn.execute(
+            update(jobs)
+            .where(*_held(job))
+            .values(
+                status=WAITING,
+                attempts=jobs.c.attempts - 1,
+                worker_id=None,
+                lease_until=None,
+                run_at=now,
+            )
+        ).rowcount
+        if done:
+            _close_attempt(conn, job.id, job.attempts, now, "released", None)
+            _notify(conn)
+        return bool(done)
+
+
+def _held(job: Job) -> tuple[Any, ...]:
+    # The attempt number fences a worker whose lease expired: its late result is ignored.
+    return (jobs.c.id == job.id, jobs.c.status == RUNNING, jobs.c.attempts == job.attempts)
+
+
+def _finish(
+    db: Database,
+    job: Job,
+    now: datetime,
+    *,
+    status: Status,
+    outcome: str,
+    run_at: datetime | None = None,
+    error: str | None = None,
+    traceback: str | None = None,
+) -> bool:
+    values: dict[str, Any] = {"status": status, "lease_until": None, "worker_id": None}
+    if status == WAITING:
+        values["run_at"] = run_at
+    else:
+        values["finished_at"] = now
+    if error is not None:
+        values.update(last_error=error, last_traceback=traceback)
+    with db.write() as conn:
+        done = conn.execute(update(jobs).where(*_held(job)).values(values)).rowcount
+        if done:
+            _close_attempt(conn, job.id, job.attempts, now, outcome, error)
+            if job.lock_key is not None or status == WAITING:
+                _notify(conn)  # the next job of this key may run now
+        return bool(done)
+
+
+def _close_attempt(
+    conn: Connection, job_id: int, attempt: int, now: datetime, outcome: str, error: str | None
+) -> None:
+    conn.execute(
+        update(job_attempts)
+        .where(
+            job_attempts.c.job_id == job_id,
+            job_attempts.c.attempt == attempt,
+            job_attempts.c.finished_at.is_(None),
+        )
+        .values(finished_at=now, outcome=outcome, error=error)
+    )
+
+
+def _matching(flt: ReplayFilter) -> list[Any]:
+    clauses: list[Any] = [jobs.c.status == flt.status]
+    if flt.flow:
+        clauses.append(jobs.c.flow == flt.flow)
+    if flt.error_contains:
+        clauses.append(jobs.c.last_error.contains(flt.error_contains, autoescape=True))
+    if flt.since:
+        clauses.append(jobs.c.finished_at >= flt.since)
+    if flt.until:
+        clauses.append(jobs.c.finished_at < flt.until)
+    return clauses
+
+
+def find(db: Database, flt: ReplayFilter, limit: int = 1000) -> list[Job]:
+    with db.read() as conn:
+        rows = conn.execute(select(jobs).where(*_matching(flt)).order_by(jobs.c.id).limit(limit))
+        return [Job.from_row(r) for r in rows]
+
+
+def replay(db: Database, job_ids: Sequence[int], now: datetime) -> int:
+    """Put dead (or done) jobs back in line to run now with a fresh attempt budget."""
+    if not job_ids:
+        return 0
+    with db.write() as conn:
+        result = conn.execute(
+            update(jobs)
+            .where(jobs.c.id.in_(job_ids), jobs.c.status.in_((DEAD, DONE)))
+            .values(status=WAITING, run_at=now, attempts=0, finished_at=None)
+        )
+        if result.rowcount:
+            _notify(conn)
+        return result.rowcount
+
+
+def replay_matching(db: Database, flt: ReplayFilter, now: datetime) -> int:
+    return replay(db, [j.id for j in find(db, flt, limit=1_000_000)], now)
+
+
+def get(db: Database, job_id: int) -> Job | None:
+    with db.read() as conn:
+        row = conn.execute(select(jobs).where(jobs.c.id == job_id)).first()
+        return Job.from_row(row) if row else None
+
+
+def attempts_of(db: Database, job_id: int) -> list[dict[str, Any]]:
+    with db.read() as conn:
+        rows = conn.execute(
+            select(job_attempts).where(job_attempts.c.job_id == job_id).order_by(job_attempts.c.id)
+        )
+        return [dict(r._mapping) for r in rows]
+
+
+def counts_by_status(db: Database) -> dict[str, int]:
+    with db.read() as conn:
+        rows = conn.execute(select(jobs.c.status, func.count()).group_by(jobs.c.status))
+        return {status: int(n) for status, n in rows}
+
+
+def next_run_at(db: Database) -> datetime | None:
+    """When the earliest waiting job becomes due, so an idle worker knows how long to sleep."""
+    with db.read() as conn:
+        value: datetime | None = conn.execute(
+            select(func.min(jobs.c.run_at)).where(jobs.c.status == WAITING)
+        ).scalar()
+        return value
+
+
+def purge_finished(db: Database, before: datetime) -> int:
+    """Delete done jobs finished before `before`; dead letters are kept."""
+    with db.write() as conn:
+        return conn.execute(
+            delete(jobs).where(jobs.c.status == DONE, jobs.c.finished_at < before)
+        ).rowcount
