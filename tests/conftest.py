@@ -52,6 +52,18 @@ def migrate_and_close(url: str) -> None:
 
 
 @pytest.fixture
+def pg_db(postgres_url: str) -> Iterator[Database]:
+    """The PostgreSQL database alone, for what only PostgreSQL does (LISTEN, many processes)."""
+    migrate_and_close(postgres_url)
+    database = open_database(postgres_url)
+    yield database
+    with database.write() as conn:
+        names = ", ".join(t.name for t in metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    database.dispose()
+
+
+@pytest.fixture
 def db(db_url: str) -> Iterator[Database]:
     database = open_database(db_url)
     yield database

@@ -7,6 +7,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
@@ -96,6 +97,10 @@ def worker(
         typer.Option(help="Import MODULE and call its register(handlers); repeatable."),
     ] = None,
     grace: Annotated[float, typer.Option(help="Seconds in-flight jobs get on SIGTERM.")] = 30.0,
+    lease: Annotated[
+        float,
+        typer.Option(min=1.0, help="Seconds a claimed job stays ours without a heartbeat."),
+    ] = 60.0,
 ) -> None:
     """Run jobs until SIGTERM or SIGINT; in-flight jobs finish or are released."""
     _configure_logging()
@@ -103,7 +108,13 @@ def worker(
         db = _migrated(config, database)
         handlers = builtin_handlers()
         load_plugins(handlers, plugin or [])
-        runner = Worker(db, handlers, WorkerSettings(concurrency=concurrency, grace=grace))
+        settings = WorkerSettings(
+            concurrency=concurrency,
+            grace=grace,
+            lease=timedelta(seconds=lease),
+            reclaim_every=min(5.0, lease / 2),
+        )
+        runner = Worker(db, handlers, settings)
         _on_stop_signals(runner.stop)
         runner.run()
         db.dispose()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import select
 import threading
 from typing import Protocol
 
@@ -19,7 +21,13 @@ class Waiter(Protocol):
         """Block until woken or `timeout` seconds pass; True when woken (work may be there)."""
         ...
 
-    def close(self) -> None: ...
+    def wake(self) -> None:
+        """End the current (or next) wait; safe from any thread."""
+        ...
+
+    def close(self) -> None:
+        """Release resources; called by the thread that waits."""
+        ...
 
 
 class LocalWaiter:
@@ -33,17 +41,25 @@ class LocalWaiter:
         self._event.clear()
         return woken
 
+    def wake(self) -> None:
+        self._event.set()
+
     def close(self) -> None:
         self._event.set()
 
 
 class PostgresWaiter:
-    """A dedicated LISTEN connection: a commit that enqueues wakes every idle worker at once."""
+    """A dedicated LISTEN connection: a commit that enqueues wakes every idle worker at once.
 
-    def __init__(self, url: URL, local: threading.Event) -> None:
+    It waits with select() on the connection's socket and on a pipe of its own, so `wake()`
+    from another thread ends a wait at once (a blocked notifies() call would not notice).
+    """
+
+    def __init__(self, url: URL) -> None:
         self._dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        self._local = local
         self._conn: psycopg.Connection[tuple[object, ...]] | None = None
+        self._wake_r, self._wake_w = os.pipe()
+        self._woken = False
 
     def _connection(self) -> psycopg.Connection[tuple[object, ...]]:
         if self._conn is None or self._conn.closed:
@@ -52,21 +68,29 @@ class PostgresWaiter:
         return self._conn
 
     def wait(self, timeout: float) -> bool:
-        if self._local.is_set():
-            self._local.clear()
+        if self._woken:
             return True
         try:
-            woken = False
-            for _ in self._connection().notifies(timeout=timeout, stop_after=1):
-                woken = True
-            return woken
+            conn = self._connection()
+            ready, _, _ = select.select([conn.fileno(), self._wake_r], [], [], timeout)
+            if conn.fileno() in ready:
+                for _ in conn.notifies(timeout=0, stop_after=1_000):
+                    pass  # drain: one wake-up is enough however many commits there were
+            return bool(ready)
         except psycopg.OperationalError as exc:
-            # The listener is only an accelerator: fall back to polling until it reconnects.
+            # The listener is only an accelerator: poll until it reconnects.
             log.warning("LISTEN connection lost (%s); polling until it is back", exc)
             self._conn = None
-            self._local.wait(min(timeout, 1.0))
+            select.select([self._wake_r], [], [], min(timeout, 1.0))
             return False
+
+    def wake(self) -> None:
+        if not self._woken:
+            self._woken = True
+            os.write(self._wake_w, b"x")
 
     def close(self) -> None:
         if self._conn is not None and not self._conn.closed:
             self._conn.close()
+        os.close(self._wake_r)
+        os.close(self._wake_w)

@@ -63,7 +63,7 @@ def new_worker_id() -> str:
 
 def make_waiter(db: Database) -> Waiter:
     if db.dialect == "postgresql":
-        return PostgresWaiter(db.engine.url, db.local_wakeup)
+        return PostgresWaiter(db.engine.url)
     return LocalWaiter(db.local_wakeup)
 
 
@@ -169,7 +169,7 @@ class Worker:
 
     def stop(self) -> None:
         self._stop.set()
-        self._waiter.close()
+        self._waiter.wake()
         with self._lock:
             self._lock.notify_all()
 
