@@ -71,7 +71,12 @@ class PostgresWaiter:
         if self._woken:
             return True
         try:
-            conn = self._connection()
+            if self._conn is None or self._conn.closed:
+                # Commits made before LISTEN took effect were not announced to us: report a
+                # wake-up so the caller claims once more before it really waits.
+                self._connection()
+                return True
+            conn = self._conn
             ready, _, _ = select.select([conn.fileno(), self._wake_r], [], [], timeout)
             if conn.fileno() in ready:
                 for _ in conn.notifies(timeout=0, stop_after=1_000):
