@@ -59,7 +59,7 @@ class PostgresWaiter:
         self._dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
         self._conn: psycopg.Connection[tuple[object, ...]] | None = None
         self._wake_r, self._wake_w = os.pipe()
-        self._woken = False
+        os.set_blocking(self._wake_r, False)
 
     def _connection(self) -> psycopg.Connection[tuple[object, ...]]:
         if self._conn is None or self._conn.closed:
@@ -68,8 +68,6 @@ class PostgresWaiter:
         return self._conn
 
     def wait(self, timeout: float) -> bool:
-        if self._woken:
-            return True
         try:
             if self._conn is None or self._conn.closed:
                 # Commits made before LISTEN took effect were not announced to us: report a
@@ -81,6 +79,8 @@ class PostgresWaiter:
             if conn.fileno() in ready:
                 for _ in conn.notifies(timeout=0, stop_after=1_000):
                     pass  # drain: one wake-up is enough however many commits there were
+            if self._wake_r in ready:
+                self._drain_pipe()
             return bool(ready)
         except psycopg.OperationalError as exc:
             # The listener is only an accelerator: poll until it reconnects.
@@ -90,9 +90,14 @@ class PostgresWaiter:
             return False
 
     def wake(self) -> None:
-        if not self._woken:
-            self._woken = True
-            os.write(self._wake_w, b"x")
+        os.write(self._wake_w, b"x")
+
+    def _drain_pipe(self) -> None:
+        try:
+            while os.read(self._wake_r, 4096):
+                pass
+        except BlockingIOError:
+            pass
 
     def close(self) -> None:
         if self._conn is not None and not self._conn.closed:

@@ -67,7 +67,7 @@ def make_waiter(db: Database) -> Waiter:
     return LocalWaiter(db.local_wakeup)
 
 
-def execute(
+def run_job(
     job: Job,
     handlers: Mapping[str, Handler],
     db: Database,
@@ -75,8 +75,9 @@ def execute(
     policy: RetryPolicy,
     worker_id: str,
     rng: random.Random,
-) -> str:
-    """Run one claimed job to its next state; returns the outcome (done, retry, dead, lost)."""
+) -> str | None:
+    """Run one claimed job's handler. A failure is recorded here (retry, dead or lost); None
+    means success, which the caller records, together with others, in one transaction."""
     handler = handlers.get(job.flow)
     try:
         if handler is None:
@@ -84,10 +85,7 @@ def execute(
         handler(JobContext(job, db, clock, worker_id))
     except Exception as exc:  # noqa: BLE001 - the worker loop is where handler failures are judged
         return _failed(job, exc, db, clock, policy, rng)
-    if job_sql.complete(db, job, clock.now()):
-        return "done"
-    log.warning("job %s finished after its lease was lost; another worker owns it", job.id)
-    return "lost"
+    return None
 
 
 def _failed(
@@ -134,8 +132,11 @@ class Worker:
         self.worker_id = worker_id or new_worker_id()
         self._waiter = waiter or make_waiter(db)
         self._rng = rng or random.Random()
-        self._stop = threading.Event()
-        self._inflight: dict[int, Job] = {}
+        self._stop = threading.Event()  # no more claims
+        self._stopped = threading.Event()  # shutdown finished
+        self._inflight: dict[int, Job] = {}  # claimed by us and not yet recorded as finished
+        self._finished: list[Job] = []  # handlers succeeded; the loop records them in a batch
+        self._busy = 0  # threads running a handler
         self._lock = threading.Condition()
         self._work: queue.Queue[Job | None] = queue.Queue()
         self._threads: list[threading.Thread] = []
@@ -150,10 +151,17 @@ class Worker:
             self.clock.now(),
             self.settings.lease,
         )
-        return [(job.id, self._execute(job)) for job in claimed]
+        outcomes = {job.id: self._run(job) for job in claimed}
+        succeeded = [job for job in claimed if outcomes[job.id] is None]
+        held, _ = job_sql.complete_and_claim(
+            self.db, self.worker_id, succeeded, 0, self.clock.now(), self.settings.lease
+        )
+        for job, ok in zip(succeeded, held, strict=True):
+            outcomes[job.id] = "done" if ok else "lost"
+        return [(job.id, outcomes[job.id] or "done") for job in claimed]
 
-    def _execute(self, job: Job) -> str:
-        return execute(
+    def _run(self, job: Job) -> str | None:
+        return run_job(
             job, self.handlers, self.db, self.clock, self.settings.policy, self.worker_id, self._rng
         )
 
@@ -192,18 +200,19 @@ class Worker:
             if self.clock.monotonic() - last_reclaim >= self.settings.reclaim_every:
                 job_sql.reclaim_expired(self.db, self.clock.now())
                 last_reclaim = self.clock.monotonic()
-            free = self._wait_for_free_slot()
-            if free == 0:
+            finished, free = self._wait_for_slot_or_result()
+            if not finished and free == 0:
                 continue
-            claimed = job_sql.claim(
-                self.db, self.worker_id, free, self.clock.now(), self.settings.lease
+            held, claimed = job_sql.complete_and_claim(
+                self.db, self.worker_id, finished, free, self.clock.now(), self.settings.lease
             )
+            self._recorded(finished, held)
             if claimed:
                 self._dispatch(claimed)
                 idle = self.settings.poll_min
-                continue
-            self._waiter.wait(self._idle_timeout(idle))
-            idle = min(idle * 2, self.settings.poll_max)
+            elif not finished:  # nothing done, nothing to do: wait for an enqueue or a result
+                self._waiter.wait(self._idle_timeout(idle))
+                idle = min(idle * 2, self.settings.poll_max)
 
     def _idle_timeout(self, idle: float) -> float:
         # With LISTEN/NOTIFY every enqueue wakes us, so only delayed jobs (retries) set the timer.
@@ -213,48 +222,62 @@ class Worker:
             timeout = min(timeout, max(0.0, (due - self.clock.now()).total_seconds()))
         return timeout
 
-    def _wait_for_free_slot(self) -> int:
+    def _wait_for_slot_or_result(self) -> tuple[list[Job], int]:
+        """Jobs whose handlers succeeded (to record) and how many threads are free."""
         with self._lock:
-            free = self.settings.concurrency - len(self._inflight)
-            if free <= 0 and not self._stop.is_set():
+            if not self._finished and self._busy >= self.settings.concurrency:
                 self._lock.wait(timeout=1.0)
-                free = self.settings.concurrency - len(self._inflight)
-            return 0 if self._stop.is_set() else max(free, 0)
+            finished, self._finished = self._finished, []
+            free = 0 if self._stop.is_set() else self.settings.concurrency - self._busy
+            return finished, free
+
+    def _recorded(self, finished: list[Job], held: list[bool]) -> None:
+        with self._lock:
+            for job, ok in zip(finished, held, strict=True):
+                self._inflight.pop(job.id, None)
+                if not ok:
+                    log.warning("job %s finished after its lease was lost", job.id)
+            self._lock.notify_all()
 
     def _dispatch(self, claimed: list[Job]) -> None:
         with self._lock:
             for job in claimed:
                 self._inflight[job.id] = job
+            self._busy += len(claimed)
         for job in claimed:
             self._work.put(job)
 
     def _run_jobs(self) -> None:
         while (job := self._work.get()) is not None:
+            succeeded = False
             try:
-                self._execute(job)
-            except Exception:  # a store failure must not kill the thread
+                succeeded = self._run(job) is None
+            except Exception:  # a store failure must not kill the thread; the lease will expire
                 log.exception("job %s could not be recorded; its lease will expire", job.id)
-            finally:
-                with self._lock:
+            with self._lock:
+                self._busy -= 1
+                if succeeded:
+                    self._finished.append(job)  # the loop records it with its next claim
+                else:
                     self._inflight.pop(job.id, None)
-                    self._lock.notify_all()
+                self._lock.notify_all()
+            self._waiter.wake()
 
     def _heartbeat(self) -> None:
+        # Beats go on through the stop's grace period, until _shutdown has recorded everything.
         interval = self.settings.lease.total_seconds() / 3
-        while not self._stop.wait(interval) or self._inflight:
+        while not self._stopped.wait(interval):
             with self._lock:
                 ids = list(self._inflight)
             try:
                 held = job_sql.heartbeat(
                     self.db, self.worker_id, ids, self.clock.now() + self.settings.lease
                 )
-            except Exception:  # a passing database hiccup must not stop beats
+            except Exception:  # a passing database hiccup must not stop the beats
                 log.exception("heartbeat failed")
                 continue
             if held < len(ids):
                 log.warning("%s of %s in-flight jobs lost their lease", len(ids) - held, len(ids))
-            if self._stop.is_set() and not ids:
-                return
 
     def _shutdown(self) -> None:
         with self._lock:
@@ -264,12 +287,19 @@ class Worker:
                     self.settings.grace,
                     len(self._inflight),
                 )
-            self._lock.wait_for(lambda: not self._inflight, timeout=self.settings.grace)
+            self._lock.wait_for(lambda: self._busy == 0, timeout=self.settings.grace)
+            finished, self._finished = self._finished, []
+        held, _ = job_sql.complete_and_claim(
+            self.db, self.worker_id, finished, 0, self.clock.now(), self.settings.lease
+        )
+        self._recorded(finished, held)
+        with self._lock:
             leftover = list(self._inflight.values())
         for job in leftover:
             job_sql.release(self.db, job, self.clock.now())
             log.warning("released job %s unfinished; another worker will run it", job.id)
         for _ in self._threads:
             self._work.put(None)
+        self._stopped.set()
         self._waiter.close()
         log.info("worker %s stopped", self.worker_id)

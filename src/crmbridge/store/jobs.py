@@ -6,13 +6,25 @@ claimed only when no job of its key is running and no earlier job of its key is 
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from crmbridge.store.database import Database
@@ -78,9 +90,22 @@ class ReplayFilter:
     status: Status = DEAD
 
 
-def _insert_ignoring_conflicts(conn: Connection) -> Any:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(jobs).on_conflict_do_nothing()
+@functools.cache
+def _insert_job(dialect: str) -> Any:
+    # Statements are built once and reused: SQLAlchemy then reuses their compiled form, which
+    # is most of the cost of a small statement.
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(jobs).on_conflict_do_nothing().returning(jobs.c.id)
+
+
+@functools.cache
+def _find_duplicate() -> Any:
+    return select(jobs.c.id).where(
+        or_(
+            and_(jobs.c.dedupe_key.is_not(None), jobs.c.dedupe_key == bindparam("dedupe_key")),
+            and_(jobs.c.coalesce_key.is_not(None), jobs.c.coalesce_key == bindparam("coalesce")),
+        )
+    )
 
 
 def enqueue(
@@ -101,31 +126,29 @@ def enqueue(
         "correlation_id": job.correlation_id or uuid.uuid4().hex,
         "inbox_id": inbox_id,
     }
-    new_id = conn.execute(
-        _insert_ignoring_conflicts(conn).values(values).returning(jobs.c.id)
-    ).scalar()
+    new_id = conn.execute(_insert_job(conn.dialect.name), values).scalar()
     if new_id is not None:
         _notify(conn)
         return Enqueued(int(new_id), True)
     existing = conn.execute(
-        select(jobs.c.id).where(
-            or_(
-                and_(jobs.c.dedupe_key.is_not(None), jobs.c.dedupe_key == job.dedupe_key),
-                and_(jobs.c.coalesce_key.is_not(None), jobs.c.coalesce_key == coalesce_key),
-            )
-        )
+        _find_duplicate(), {"dedupe_key": job.dedupe_key, "coalesce": coalesce_key}
     ).scalar_one()
     return Enqueued(int(existing), False)
 
 
 def _notify(conn: Connection) -> None:
-    if conn.dialect.name == "postgresql":
-        # Delivered at commit; identical notifications of one transaction are folded into one.
-        conn.exec_driver_sql(f"SELECT pg_notify('{NOTIFY_CHANNEL}', '')")
+    """Wake idle PostgreSQL workers when this transaction commits (once per transaction)."""
+    if conn.dialect.name != "postgresql":
+        return
+    transaction = conn.get_transaction()
+    if conn.info.get("crmbridge_notified") is transaction:
+        return
+    conn.info["crmbridge_notified"] = transaction
+    conn.exec_driver_sql(f"SELECT pg_notify('{NOTIFY_CHANNEL}', '')")
 
 
-def claim(db: Database, worker_id: str, limit: int, now: datetime, lease: timedelta) -> list[Job]:
-    """Take up to `limit` runnable jobs for `worker_id`, leased until now + lease."""
+@functools.cache
+def _claim_statement() -> Any:
     earlier = jobs.alias("earlier")
     blocked = exists().where(
         earlier.c.lock_key == jobs.c.lock_key,
@@ -136,28 +159,89 @@ def claim(db: Database, worker_id: str, limit: int, now: datetime, lease: timede
         select(jobs.c.id)
         .where(
             jobs.c.status == WAITING,
-            jobs.c.run_at <= now,
+            jobs.c.run_at <= bindparam("now"),
             or_(jobs.c.lock_key.is_(None), ~blocked),
         )
         .order_by(jobs.c.id)
-        .limit(limit)
+        .limit(bindparam("limit"))
         .with_for_update(skip_locked=True, of=jobs)
     )
+    return (
+        update(jobs)
+        .where(jobs.c.id.in_(runnable.scalar_subquery()))
+        .values(
+            status=RUNNING,
+            attempts=jobs.c.attempts + 1,
+            started_at=bindparam("now"),
+            lease_until=bindparam("lease_until"),
+            worker_id=bindparam("worker_id"),
+            coalesce_key=None,
+        )
+        .returning(*jobs.c)
+    )
+
+
+@functools.cache
+def _complete_statement() -> Any:
+    return (
+        update(jobs)
+        .where(
+            jobs.c.id == bindparam("job_id"),
+            jobs.c.status == RUNNING,
+            jobs.c.attempts == bindparam("attempt"),
+        )
+        .values(status=DONE, finished_at=bindparam("now"), lease_until=None, worker_id=None)
+    )
+
+
+@functools.cache
+def _close_attempt_statement() -> Any:
+    return (
+        update(job_attempts)
+        .where(
+            job_attempts.c.job_id == bindparam("b_job_id"),
+            job_attempts.c.attempt == bindparam("b_attempt"),
+            job_attempts.c.finished_at.is_(None),
+        )
+        .values(
+            finished_at=bindparam("b_now"),
+            outcome=bindparam("b_outcome"),
+            error=bindparam("b_error"),
+        )
+    )
+
+
+def claim(db: Database, worker_id: str, limit: int, now: datetime, lease: timedelta) -> list[Job]:
+    """Take up to `limit` runnable jobs for `worker_id`, leased until now + lease."""
+    return complete_and_claim(db, worker_id, [], limit, now, lease)[1]
+
+
+def complete_and_claim(
+    db: Database,
+    worker_id: str,
+    finished: Sequence[Job],
+    limit: int,
+    now: datetime,
+    lease: timedelta,
+) -> tuple[list[bool], list[Job]]:
+    """Mark `finished` jobs done and claim up to `limit` more, in one transaction.
+
+    One transaction instead of one per job is what lets a worker keep up with tiny jobs; the
+    next job of a key is claimable in the same statement that records its predecessor done.
+    Returns, for each finished job, whether it was still ours, and the claimed jobs.
+    """
     with db.write() as conn:
-        rows = conn.execute(
-            update(jobs)
-            .where(jobs.c.id.in_(runnable.scalar_subquery()))
-            .values(
-                status=RUNNING,
-                attempts=jobs.c.attempts + 1,
-                started_at=now,
-                lease_until=now + lease,
-                worker_id=worker_id,
-                coalesce_key=None,
-            )
-            .returning(*jobs.c)
-        ).all()
-        claimed = sorted((Job.from_row(r) for r in rows), key=lambda j: j.id)
+        held = _complete(conn, finished, now)
+        claimed: list[Job] = []
+        if limit > 0:
+            params = {
+                "now": now,
+                "limit": limit,
+                "lease_until": now + lease,
+                "worker_id": worker_id,
+            }
+            rows = conn.execute(_claim_statement(), params).all()
+            claimed = sorted((Job.from_row(r) for r in rows), key=lambda j: j.id)
         if claimed:
             conn.execute(
                 insert(job_attempts),
@@ -171,7 +255,32 @@ def claim(db: Database, worker_id: str, limit: int, now: datetime, lease: timede
                     for j in claimed
                 ],
             )
-    return claimed
+    return held, claimed
+
+
+def _complete(conn: Connection, finished: Sequence[Job], now: datetime) -> list[bool]:
+    held = []
+    for job in finished:
+        params = {"job_id": job.id, "attempt": job.attempts, "now": now}
+        held.append(conn.execute(_complete_statement(), params).rowcount == 1)
+    mine = [job for job, ok in zip(finished, held, strict=True) if ok]
+    if mine:
+        conn.execute(
+            _close_attempt_statement(),
+            [
+                {
+                    "b_job_id": j.id,
+                    "b_attempt": j.attempts,
+                    "b_now": now,
+                    "b_outcome": "done",
+                    "b_error": None,
+                }
+                for j in mine
+            ],
+        )
+        if any(job.lock_key is not None for job in mine):
+            _notify(conn)  # the next job of these keys may run now
+    return held
 
 
 def heartbeat(db: Database, worker_id: str, job_ids: Sequence[int], until: datetime) -> int:
@@ -205,7 +314,8 @@ def reclaim_expired(db: Database, now: datetime) -> int:
 
 def complete(db: Database, job: Job, now: datetime) -> bool:
     """Mark a claimed job done; False when the lease was lost (another worker owns it now)."""
-    return _finish(db, job, now, status=DONE, outcome="done")
+    with db.write() as conn:
+        return _complete(conn, [job], now)[0]
 
 
 def retry_later(

@@ -1,0 +1,26 @@
+"""`python -m bench [NAME ...]`: run the named benchmarks (all by default), update the doc."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+from bench import queue
+from bench.report import DOC, write_section
+
+BENCHMARKS: dict[str, Callable[[], str]] = {"queue": queue.run}
+
+
+def main(names: list[str]) -> None:
+    for name in names or list(BENCHMARKS):
+        if name not in BENCHMARKS:
+            raise SystemExit(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}")
+        print(f"running benchmark {name}…", flush=True)
+        section = BENCHMARKS[name]()
+        write_section(name, section)
+        print(section, flush=True)
+    print(f"written to {DOC}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
