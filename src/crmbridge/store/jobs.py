@@ -23,6 +23,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -185,12 +186,13 @@ def _claim_statement() -> Any:
 def _complete_statement() -> Any:
     return (
         update(jobs)
+        # (id, attempt) pairs: an attempt whose lease was lost and re-claimed is not ours.
         .where(
-            jobs.c.id == bindparam("job_id"),
+            tuple_(jobs.c.id, jobs.c.attempts).in_(bindparam("held", expanding=True)),
             jobs.c.status == RUNNING,
-            jobs.c.attempts == bindparam("attempt"),
         )
         .values(status=DONE, finished_at=bindparam("now"), lease_until=None, worker_id=None)
+        .returning(jobs.c.id)
     )
 
 
@@ -259,10 +261,11 @@ def complete_and_claim(
 
 
 def _complete(conn: Connection, finished: Sequence[Job], now: datetime) -> list[bool]:
-    held = []
-    for job in finished:
-        params = {"job_id": job.id, "attempt": job.attempts, "now": now}
-        held.append(conn.execute(_complete_statement(), params).rowcount == 1)
+    if not finished:
+        return []
+    pairs = [(job.id, job.attempts) for job in finished]
+    done = set(conn.execute(_complete_statement(), {"held": pairs, "now": now}).scalars())
+    held = [job.id in done for job in finished]
     mine = [job for job, ok in zip(finished, held, strict=True) if ok]
     if mine:
         conn.execute(
