@@ -78,7 +78,12 @@ def run(call: Call, clock: Clock, params: dict[str, Any]) -> Reply:
             continue
         if not _one(call, clock, key, line, sections) and halt:
             break
-    return Reply({name: php_array(section) for name, section in sections.items()})
+    out: dict[str, Any] = {name: php_array(section) for name, section in sections.items()}
+    if sections["result_error"] and all(k.isdigit() for k in sections["result_error"]):
+        # Recorded quirk (crm_get_batch_mix_success_and_errors.py): with numeric keys the portal
+        # re-indexes the errors into a plain list whose positions no longer name the commands.
+        out["result_error"] = list(sections["result_error"].values())
+    return Reply(out)
 
 
 def _one(call: Call, clock: Clock, key: str, line: str, sections: dict[str, Any]) -> bool:
