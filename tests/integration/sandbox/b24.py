@@ -140,3 +140,11 @@ def assert_same_shape(
     if "null" in (left, right):
         return  # an empty reference on one side says nothing about the type
     assert left == right, f"{path}: recorded {left}, emulated {right}"
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 5) -> None:
+    """Poll a condition on another thread's work until it holds or the deadline passes."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not met before the deadline"
+        time.sleep(0.01)
