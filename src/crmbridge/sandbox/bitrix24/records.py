@@ -282,6 +282,9 @@ def product_row(row_id: int, deal_id: int, spec: dict[str, Any]) -> dict[str, An
         "XML_ID": None,
         "TYPE": 1,
         "STORE_ID": 0,
+        "RESERVE_ID": None,  # inventory reservation is not modelled
+        "DATE_RESERVE_END": None,
+        "RESERVE_QUANTITY": 0,
     }
 
 
