@@ -132,7 +132,15 @@ def test_select_star_omits_user_fields_unless_asked(portal: Portal) -> None:
 def test_add_ignores_unknown_and_read_only_fields(portal: Portal) -> None:
     new_id = portal.result(
         "crm.deal.add",
-        {"fields": {"TITLE": "Нова", "NO_SUCH_FIELD": "x", "ID": 999, "COMPANY_ID": 2}},
+        {
+            "fields": {
+                "TITLE": "Нова",
+                "NO_SUCH_FIELD": "x",
+                "ID": 999,
+                "COMPANY_ID": 2,
+                "CATEGORY_ID": 5,
+            }
+        },
     )
     assert isinstance(new_id, int) and new_id == 8
     deal = portal.result("crm.deal.get", {"id": new_id})

@@ -178,7 +178,12 @@ def _check_requisite(ctx: Context, fields: dict[str, Any]) -> None:
 
 
 KINDS = (
-    Kind("deal", records.new_deal, extra_read_only=frozenset({"STAGE_SEMANTIC_ID", "CLOSED"})),
+    # The sandbox has one funnel (0), and a deal's funnel cannot change through crm.deal.update.
+    Kind(
+        "deal",
+        records.new_deal,
+        extra_read_only=frozenset({"STAGE_SEMANTIC_ID", "CLOSED", "CATEGORY_ID", "IS_NEW"}),
+    ),
     Kind("company", records.new_company),
     Kind("contact", lambda cid, now: records.contact(cid, "", "", 0, 1, now)),
     Kind("requisite", records.new_requisite, validate_add=_check_requisite),
