@@ -154,7 +154,7 @@ def _multifield(ctx: Context, type_id: str, current: list[Any], value: Any) -> l
         if existing is not None:
             existing["VALUE"] = str(entry.get("VALUE", existing["VALUE"]))
         elif entry.get("VALUE"):
-            mid = ctx.portal.next_id("multifield") + 1000
+            mid = ctx.portal.next_id("multifield")
             item = records.multifield(mid, type_id, str(entry["VALUE"]))
             item["VALUE_TYPE"] = str(entry.get("VALUE_TYPE", "WORK"))
             result.append(item)

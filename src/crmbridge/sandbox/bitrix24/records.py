@@ -128,11 +128,14 @@ def new_company(cid: int, now: datetime) -> dict[str, Any]:
     }
 
 
-def company(cid: int, seed_company: Company, now: datetime) -> dict[str, Any]:
+def company(
+    cid: int, seed_company: Company, now: datetime, field_ids: tuple[int, int]
+) -> dict[str, Any]:
     record = new_company(cid, now)
     record.update(TITLE=seed_company.title, ASSIGNED_BY_ID=str(seed_company.assigned_by_id))
-    record["PHONE"] = [multifield(cid * 10 + 1, "PHONE", seed_company.phone)]
-    record["EMAIL"] = [multifield(cid * 10 + 2, "EMAIL", seed_company.email)]
+    phone_id, email_id = field_ids
+    record["PHONE"] = [multifield(phone_id, "PHONE", seed_company.phone)]
+    record["EMAIL"] = [multifield(email_id, "EMAIL", seed_company.email)]
     record.update(HAS_PHONE="Y", HAS_EMAIL="Y")
     return record
 

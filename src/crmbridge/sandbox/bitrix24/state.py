@@ -97,7 +97,8 @@ def load_seed(seed: Seed, now: datetime) -> Portal:
 
 def _load_company(portal: Portal, company: Any, now: datetime) -> None:
     cid = portal.next_id("company")
-    portal.tables["company"][cid] = records.company(cid, company, now)
+    field_ids = (portal.next_id("multifield"), portal.next_id("multifield"))
+    portal.tables["company"][cid] = records.company(cid, company, now, field_ids)
     name, last = _CONTACT_NAMES[(cid - 1) % len(_CONTACT_NAMES)]
     contact_id = portal.next_id("contact")
     portal.tables["contact"][contact_id] = records.contact(
