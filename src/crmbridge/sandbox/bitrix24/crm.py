@@ -1,0 +1,212 @@
+"""Legacy per-entity CRM methods: `crm.<entity>.{get,list,add,update}`.
+
+Each entity is a declaration (`Kind`); the four verbs are shared. As on the portal, unknown and
+read-only fields in `fields` are silently ignored, scalars are stored as strings, and lookups fail
+with an empty error code and HTTP 400.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from crmbridge.sandbox.bitrix24 import files, records
+from crmbridge.sandbox.bitrix24.dispatch import Context, Handler, Reply
+from crmbridge.sandbox.bitrix24.query import list_query
+from crmbridge.sandbox.bitrix24.wire import (
+    RestError,
+    as_wire,
+    iso,
+    money,
+    not_found,
+    param,
+    to_decimal,
+    to_int,
+)
+
+Validator = Callable[[Context, dict[str, Any]], None]
+
+_READ_ONLY = frozenset(
+    {"ID", "DATE_CREATE", "DATE_MODIFY", "CREATED_BY_ID", "MODIFY_BY_ID", "CREATED_BY"}
+)
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str  # table and method infix: deal → crm.deal.*
+    new: Callable[[int, datetime], dict[str, Any]]
+    events: bool = True  # fires ONCRM<NAME>ADD / ONCRM<NAME>UPDATE
+    read_only: frozenset[str] = _READ_ONLY
+    validate_add: Validator | None = None
+    extra_read_only: frozenset[str] = field(default_factory=frozenset)
+
+
+def _present(ctx: Context, kind: Kind, record: dict[str, Any]) -> dict[str, Any]:
+    out = dict(record)
+    if kind.name == "deal":
+        owner = int(record["ID"])
+        for name in records.FILE_FIELDS:
+            out[name] = files.render_field(ctx.urls, owner, name, record.get(name) or [])
+    return out
+
+
+def _entity_id(params: dict[str, Any]) -> int:
+    eid = to_int(param(params, "id"))
+    if eid is None or eid <= 0:
+        raise RestError("", "ID is not defined or invalid.")
+    return eid
+
+
+def _fields(params: dict[str, Any]) -> dict[str, Any]:
+    value = param(params, "fields")
+    if not isinstance(value, dict):
+        raise RestError("", "Parameter 'fields' must be array.")
+    return value
+
+
+def _record(ctx: Context, kind: Kind, eid: int) -> dict[str, Any]:
+    record = ctx.portal.table(kind.name).get(eid)
+    if record is None:
+        raise not_found()
+    return record
+
+
+def get(kind: Kind, ctx: Context, params: dict[str, Any]) -> Reply:
+    return Reply(_present(ctx, kind, _record(ctx, kind, _entity_id(params))))
+
+
+def list_(kind: Kind, ctx: Context, params: dict[str, Any]) -> Reply:
+    rows = [_present(ctx, kind, r) for r in ctx.portal.table(kind.name).values()]
+    found = list_query(rows, params)
+    return Reply(found.items, found.total, found.next)
+
+
+def add(kind: Kind, ctx: Context, params: dict[str, Any]) -> Reply:
+    fields = _fields(params)
+    if kind.validate_add is not None:
+        kind.validate_add(ctx, fields)
+    eid = ctx.portal.next_id(kind.name)
+    record = kind.new(eid, ctx.clock.now())
+    _apply(ctx, kind, record, fields)
+    ctx.portal.table(kind.name)[eid] = record
+    if kind.events:
+        ctx.events.emit(f"ONCRM{kind.name.upper()}ADD", eid)
+    return Reply(eid)
+
+
+def update(kind: Kind, ctx: Context, params: dict[str, Any]) -> Reply:
+    eid = _entity_id(params)
+    record = _record(ctx, kind, eid)
+    _apply(ctx, kind, record, _fields(params))
+    stamp = "TIMESTAMP_X" if kind.name == "product" else "DATE_MODIFY"
+    record[stamp] = iso(ctx.clock.now())
+    if kind.events:
+        ctx.events.emit(f"ONCRM{kind.name.upper()}UPDATE", eid)
+    return Reply(True)
+
+
+def _apply(ctx: Context, kind: Kind, record: dict[str, Any], fields: dict[str, Any]) -> None:
+    for key, value in fields.items():
+        name = str(key).upper()
+        if name not in record or name in kind.read_only | kind.extra_read_only:
+            continue  # unknown fields are ignored, as the portal does
+        if name in records.FILE_FIELDS:
+            owner = f"{kind.name}:{record['ID']}"
+            record[name] = files.field_value(ctx.portal, record[name] or [], value, owner)
+        elif name in ("PHONE", "EMAIL"):
+            record[name] = _multifield(ctx, name, record[name], value)
+            record[f"HAS_{name}"] = "Y" if record[name] else "N"
+        elif name == "STAGE_ID":
+            _move(ctx, record, str(value))
+        elif name in ("OPPORTUNITY", "PRICE", "REVENUE"):
+            record[name] = money(to_decimal(value))
+        else:
+            record[name] = as_wire(value)
+    if kind.name == "deal":
+        recompute(ctx, record)
+
+
+def _move(ctx: Context, record: dict[str, Any], stage: str) -> None:
+    if stage not in records.STAGE_SEMANTIC or stage == record["STAGE_ID"]:
+        return  # an unknown stage leaves the deal where it is [assumption]
+    records.apply_stage(record, stage)
+    record["MOVED_TIME"] = iso(ctx.clock.now())
+    record["MOVED_BY_ID"] = str(ctx.user_id)
+
+
+def recompute(ctx: Context, record: dict[str, Any]) -> None:
+    """OPPORTUNITY follows the product rows unless the amount is manual."""
+    rows = ctx.portal.rows.get(int(record["ID"]))
+    if rows and record["IS_MANUAL_OPPORTUNITY"] != "Y":
+        record["OPPORTUNITY"] = records.rows_total(rows)
+
+
+def _multifield(ctx: Context, type_id: str, current: list[Any], value: Any) -> list[Any]:
+    entries = list(value.values()) if isinstance(value, dict) else value
+    result = [dict(e) for e in current]
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        existing = next((e for e in result if e["ID"] == str(entry.get("ID"))), None)
+        if existing is not None:
+            existing["VALUE"] = str(entry.get("VALUE", existing["VALUE"]))
+        elif entry.get("VALUE"):
+            mid = ctx.portal.next_id("multifield")
+            item = records.multifield(mid, type_id, str(entry["VALUE"]))
+            item["VALUE_TYPE"] = str(entry.get("VALUE_TYPE", "WORK"))
+            result.append(item)
+    return [e for e in result if e["VALUE"]]  # an empty VALUE deletes the entry [unverified]
+
+
+def _check_requisite(ctx: Context, fields: dict[str, Any]) -> None:
+    """The documented errors of `crm.requisite.add` (`crm-requisite-add.md`)."""
+    type_id = to_int(param(fields, "ENTITY_TYPE_ID"))
+    if type_id not in (3, 4):
+        raise RestError("", "ENTITY_TYPE_ID is not defined or invalid.")
+    entity_id = to_int(param(fields, "ENTITY_ID"))
+    if entity_id is None or entity_id <= 0:
+        raise RestError("", "ENTITY_ID is not defined or invalid.")
+    preset = to_int(param(fields, "PRESET_ID"))
+    if preset is None or preset <= 0:
+        raise RestError("", "PRESET_ID is not defined or invalid.")
+    table = "company" if type_id == 4 else "contact"
+    if entity_id not in ctx.portal.table(table):
+        raise RestError("", "Entity not found.")
+
+
+KINDS = (
+    # The sandbox has one funnel (0), and a deal's funnel cannot change through crm.deal.update.
+    Kind(
+        "deal",
+        records.new_deal,
+        extra_read_only=frozenset({"STAGE_SEMANTIC_ID", "CLOSED", "CATEGORY_ID", "IS_NEW"}),
+    ),
+    Kind("company", records.new_company),
+    Kind("contact", lambda cid, now: records.contact(cid, "", "", 0, 1, now)),
+    Kind("requisite", records.new_requisite, validate_add=_check_requisite),
+    Kind("product", records.new_product),
+)
+_VERBS: dict[str, Callable[[Kind, Context, dict[str, Any]], Reply]] = {
+    "get": get,
+    "list": list_,
+    "add": add,
+    "update": update,
+}
+_OFFERED = {
+    "deal": ("get", "list", "add", "update"),
+    "company": ("get", "list", "add", "update"),
+    "contact": ("get", "list"),
+    "requisite": ("get", "list", "add", "update"),
+    "product": ("get", "list", "add", "update"),
+}
+
+
+def methods() -> dict[str, Handler]:
+    table: dict[str, Handler] = {}
+    for kind in KINDS:
+        for verb in _OFFERED[kind.name]:
+            table[f"crm.{kind.name}.{verb}"] = partial(_VERBS[verb], kind)
+    return table

@@ -1,0 +1,157 @@
+"""`filter`, `order`, `select` and `start` of legacy list methods, over wire-shaped records.
+
+Filter keys carry their operator as a prefix (`>=ID`, `%TITLE`, `!STAGE_ID`, `@ID`); values compare
+as numbers when both sides are numeric (IDs and amounts travel as strings), otherwise as text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from crmbridge.sandbox.bitrix24.wire import PAGE_SIZE, RestError, param, to_int
+
+_OPERATOR = re.compile(r"^(>=|<=|!=|!@|=%|%=|>|<|=|!|@|%)?(.*)$")
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    total: int
+    next: int | None
+
+
+def _number(value: Any) -> Decimal | None:
+    if value is None or isinstance(value, bool | dict | list):
+        return None
+    try:
+        return Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+
+
+def _compare(left: Any, right: Any) -> int:
+    a, b = _number(left), _number(right)
+    if a is not None and b is not None:
+        return (a > b) - (a < b)
+    x, y = str(left if left is not None else ""), str(right if right is not None else "")
+    return (x > y) - (x < y)
+
+
+def _equal(left: Any, right: Any) -> bool:
+    if isinstance(right, list):
+        return any(_equal(left, r) for r in right)
+    if isinstance(left, list):  # multi-value fields match when any value matches
+        return any(_equal(item, right) for item in left)
+    if right in (None, "") or left in (None, ""):
+        return left in (None, "", []) and right in (None, "")
+    return _compare(left, right) == 0
+
+
+def _like(left: Any, right: Any) -> bool:
+    needle = str(right).strip("%").casefold()
+    return left is not None and needle in str(left).casefold()
+
+
+_TESTS: dict[str, Callable[[Any, Any], bool]] = {
+    "": _equal,
+    "=": _equal,
+    "@": _equal,
+    "!": lambda a, b: not _equal(a, b),
+    "!=": lambda a, b: not _equal(a, b),
+    "!@": lambda a, b: not _equal(a, b),
+    ">": lambda a, b: a not in (None, "") and _compare(a, b) > 0,
+    ">=": lambda a, b: a not in (None, "") and _compare(a, b) >= 0,
+    "<": lambda a, b: a not in (None, "") and _compare(a, b) < 0,
+    "<=": lambda a, b: a not in (None, "") and _compare(a, b) <= 0,
+    "%": _like,
+    "=%": _like,
+    "%=": _like,
+}
+
+
+def matcher(flt: Mapping[str, Any] | None) -> Callable[[Mapping[str, Any]], bool]:
+    """A predicate for a legacy filter; unknown fields never match, as on the portal."""
+    tests = []
+    for key, value in (flt or {}).items():
+        found = _OPERATOR.match(str(key))
+        op, name = (found.group(1) or "", found.group(2)) if found else ("", str(key))
+        tests.append((_TESTS[op], name.upper(), value))
+
+    def accepts(record: Mapping[str, Any]) -> bool:
+        return all(test(record.get(name), value) for test, name, value in tests)
+
+    return accepts
+
+
+def sort(records: list[dict[str, Any]], order: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """Stable multi-key sort; the default is by ID ascending."""
+    keys = list((order or {"ID": "ASC"}).items())
+    result = list(records)
+    for field, direction in reversed(keys):
+        descending = str(direction).upper() == "DESC"
+        result.sort(key=_by(field.upper()), reverse=descending)
+    return result
+
+
+def _by(field: str) -> Callable[[dict[str, Any]], tuple[int, Decimal, str]]:
+    return lambda record: _sort_key(record.get(field))
+
+
+def _sort_key(value: Any) -> tuple[int, Decimal, str]:
+    number = _number(value)
+    if number is not None:
+        return (1, number, "")
+    return (0 if value in (None, "") else 2, Decimal(0), str(value or ""))
+
+
+def select(record: Mapping[str, Any], fields: Iterable[str] | None) -> dict[str, Any]:
+    """Project a record; `*` means standard fields, `UF_*` the user fields, ID always comes."""
+    wanted = [str(f).upper() for f in fields or []] or ["*"]
+    out: dict[str, Any] = {}
+    for name, value in record.items():
+        is_uf = name.startswith("UF_")
+        standard = "*" in wanted and not is_uf and name not in _MULTI
+        if name == "ID" or name in wanted or standard or (is_uf and "UF_*" in wanted):
+            out[name] = value
+    return out
+
+
+_MULTI = {"PHONE", "EMAIL", "WEB", "IM"}  # multi-fields come only when named in `select`
+
+
+def page(records: list[dict[str, Any]], start_param: Any) -> Page:
+    """Fixed pages of 50; `start=-1` skips the count (total 0, no `next`) as on the portal."""
+    start = to_int(start_param) if start_param not in (None, "") else 0
+    if start is None:
+        start = 0
+    if start == -1:
+        return Page(records[:PAGE_SIZE], 0, None)
+    start = max(start, 0)
+    chunk = records[start : start + PAGE_SIZE]
+    more = start + PAGE_SIZE < len(records)
+    return Page(chunk, len(records), start + PAGE_SIZE if more else None)
+
+
+def list_query(
+    records: Iterable[dict[str, Any]], params: Mapping[str, Any], *, default_select: str = "*"
+) -> Page:
+    flt = param(params, "filter") or {}
+    order = param(params, "order") or {}
+    fields = param(params, "select") or [default_select]
+    if not isinstance(flt, dict) or not isinstance(order, dict):
+        raise RestError("", "Parameter 'filter' must be array.")
+    chosen = [r for r in records if matcher(flt)(r)]
+    found = page(sort(chosen, order), param(params, "start"))
+    return Page([select(r, _as_list(fields)) for r in found.items], found.total, found.next)
+
+
+def _as_list(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [str(v) for v in value.values()]
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return [str(value)]

@@ -1,0 +1,88 @@
+"""Serving one inbound-webhook request: faults, auth, the rate limit, the method, the envelope.
+
+The order is the portal's as seen from outside: an unavailable portal answers before anything
+else, a wrong webhook before the limit is counted, a full bucket before the method runs.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.responses import HTMLResponse, JSONResponse, Response
+
+from crmbridge.sandbox.bitrix24 import batch, dispatch
+from crmbridge.sandbox.bitrix24.dispatch import Context, Handler, Reply
+from crmbridge.sandbox.bitrix24.limits import LeakyBucket
+from crmbridge.sandbox.bitrix24.wire import RestError, time_block
+from crmbridge.sandbox.control import SandboxControl
+
+WEBHOOK_USER = "1"
+WEBHOOK_CODE = "sandbox"
+
+# The reference's checklist (crm-apis.md §1.10) asks for a 503 with an HTML body when the portal
+# is down: under overload or maintenance the front server answers with a page, not JSON
+# (field report: leshchenko1979/fast_bitrix24 issue #216, aiohttp ContentTypeError).
+MAINTENANCE_PAGE = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>503 Service Temporarily Unavailable</title></head>
+<body><h1>Service Temporarily Unavailable</h1>
+<p>Bitrix24 is being updated. Please try again in a few minutes.</p></body></html>
+"""
+
+
+@dataclass
+class RestEndpoint:
+    ctx: Context
+    table: dict[str, Handler]
+    control: SandboxControl
+    limiter: LeakyBucket
+
+    def serve(self, user: str, code: str, method: str, params: dict[str, Any]) -> Response:
+        started, t0 = self.ctx.clock.now(), time.perf_counter()
+        if self.control.fault("bitrix24", "maintenance") is not None:
+            self.control.count_bitrix24(method)
+            return HTMLResponse(MAINTENANCE_PAGE, status_code=503)
+        if (user, code) != (WEBHOOK_USER, WEBHOOK_CODE):
+            self.control.count_bitrix24(method)
+            return _error(RestError("NO_AUTH_FOUND", "Wrong authorization data", 401))
+        if not self.limiter.admit(user):
+            self.control.count_bitrix24(method, rate_limited=True)
+            return _error(RestError("QUERY_LIMIT_EXCEEDED", "Too many requests", 503))
+        self.control.count_bitrix24(method)
+        if self.control.fault("bitrix24", "error500") is not None:
+            return _error(RestError("INTERNAL_SERVER_ERROR", "Internal server error", 500))
+        if (slow := self.control.fault("bitrix24", "slow")) is not None:
+            time.sleep(slow.delay)  # the fault is the delay itself
+        try:
+            reply = self.call(method, params)
+        except RestError as error:
+            return _error(error)
+        return JSONResponse(_envelope(reply, time_block(started, time.perf_counter() - t0)))
+
+    def call(self, method: str, params: dict[str, Any]) -> Reply:
+        if method.lower() == "batch":
+            return batch.run(self._sub_call, self.ctx.clock, params)
+        return dispatch.call(self.table, self.ctx, method, params)
+
+    def _sub_call(self, method: str, params: dict[str, Any]) -> Reply:
+        return dispatch.call(self.table, self.ctx, method, params)
+
+
+def _envelope(reply: Reply, timing: dict[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = {"result": reply.result}
+    if reply.next is not None:
+        body["next"] = reply.next
+    if reply.total is not None:
+        body["total"] = reply.total
+    body["time"] = timing
+    return body
+
+
+def _error(error: RestError) -> JSONResponse:
+    return JSONResponse(error.body(), status_code=error.status)
+
+
+def no_webhook() -> JSONResponse:
+    """`/rest/<method>` without a webhook path or an `auth` token."""
+    return _error(RestError("NO_AUTH_FOUND", "Wrong authorization data", 401))

@@ -1,0 +1,105 @@
+"""`Bitrix24Sandbox`: the emulator wired together, plus plain-Python helpers for tests and demo."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+
+from crmbridge.clock import Clock, SystemClock
+from crmbridge.sandbox.bitrix24 import crm, deals, event_methods, tasks, timeline
+from crmbridge.sandbox.bitrix24.app import build_app
+from crmbridge.sandbox.bitrix24.dispatch import Context, Handler, Urls
+from crmbridge.sandbox.bitrix24.events import EventHub
+from crmbridge.sandbox.bitrix24.limits import LeakyBucket
+from crmbridge.sandbox.bitrix24.records import INVOICE_STAGE
+from crmbridge.sandbox.bitrix24.rest import WEBHOOK_CODE, WEBHOOK_USER, RestEndpoint
+from crmbridge.sandbox.bitrix24.state import load_seed
+from crmbridge.sandbox.control import SandboxControl
+from crmbridge.sandbox.seed import Seed
+
+
+class Bitrix24Sandbox:
+    """An in-memory Bitrix24 portal speaking the inbound-webhook REST dialect.
+
+    Webhook base: `<public_url>/bitrix24/rest/1/sandbox/`. `rate`/`burst` configure the leaky
+    bucket (None or 0: unlimited); `outgoing_webhook` is bound to the deal, company and product
+    events like an outgoing webhook set up in the portal UI; `clock` and `transport` exist so
+    tests can make time and delivery deterministic.
+    """
+
+    def __init__(
+        self,
+        seed: Seed,
+        control: SandboxControl,
+        *,
+        rate: float | None = 2.0,
+        burst: int = 50,
+        outgoing_webhook: str | None = None,
+        public_url: str = "http://127.0.0.1:8765",
+        clock: Clock | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.clock = clock or SystemClock()
+        self.urls = Urls(public_url)
+        self.portal = load_seed(seed, self.clock.now())
+        self.events = EventHub(
+            control, self.clock, self.urls, outgoing_webhook=outgoing_webhook, transport=transport
+        )
+        self._ctx = Context(self.portal, self.events, self.clock, self.urls)
+        self._endpoint = RestEndpoint(
+            self._ctx, self._methods(), control, LeakyBucket(self.clock, rate=rate, burst=burst)
+        )
+        self.app: Starlette = build_app(self._endpoint, self.portal, self.issue_invoice)
+
+    def _methods(self) -> dict[str, Handler]:
+        table: dict[str, Handler] = {}
+        for part in (crm.methods(), deals.methods(), timeline.methods(), tasks.methods()):
+            table.update(part)
+        table.update(event_methods.methods(self.events))
+        return table
+
+    @property
+    def webhook_url(self) -> str:
+        """The inbound webhook base, ending with a slash."""
+        return f"{self.urls.portal}/rest/{WEBHOOK_USER}/{WEBHOOK_CODE}/"
+
+    # plain-Python helpers -------------------------------------------------------------------
+    def call(self, method: str, params: dict[str, Any] | None = None) -> Any:
+        """Run a method in-process (no faults, no limit); returns `result` or raises RestError."""
+        return self._endpoint.call(method, params or {}).result
+
+    def deal(self, deal_id: int) -> dict[str, Any]:
+        return dict(self.call("crm.deal.get", {"id": deal_id}))
+
+    def deals(self) -> list[dict[str, Any]]:
+        with self.portal.lock:
+            return [dict(d) for d in self.portal.table("deal").values()]
+
+    def set_deal_stage(self, deal_id: int, stage: str) -> None:
+        """Change a deal's stage exactly as `crm.deal.update` does, firing ONCRMDEALUPDATE."""
+        self.call("crm.deal.update", {"id": deal_id, "fields": {"STAGE_ID": stage}})
+
+    def issue_invoice(self, deal_id: int) -> None:
+        """What the demo page's button does: move the deal to the invoice stage."""
+        self.set_deal_stage(deal_id, INVOICE_STAGE)
+
+    def update_deal(self, deal_id: int, fields: dict[str, Any]) -> None:
+        self.call("crm.deal.update", {"id": deal_id, "fields": fields})
+
+    def comments(self, deal_id: int) -> list[dict[str, Any]]:
+        flt = {"ENTITY_ID": deal_id, "ENTITY_TYPE": "deal"}
+        return list(self.call("crm.timeline.comment.list", {"filter": flt}))
+
+    # persistence ----------------------------------------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        return {"portal": self.portal.snapshot(), "events": self.events.snapshot()}
+
+    def restore(self, data: dict[str, Any]) -> None:
+        self.portal.restore(data["portal"])
+        self.events.restore(data["events"])
+
+    def close(self) -> None:
+        """Stop the event sender thread (events still queued are sent first)."""
+        self.events.close()
