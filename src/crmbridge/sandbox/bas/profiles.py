@@ -23,10 +23,11 @@ Profile = dict[str, Any]
 
 _S, _D, _B, _I, _T = "Edm.String", "Edm.Double", "Edm.Boolean", "Edm.Int64", "Edm.DateTime"
 
+# Attribute order follows the recorded BP 3.0 card (`LARAVEL` app/Kontragent.php).
 _COUNTERPARTY_COMMON = {
     "НаименованиеПолное": _S,
-    "ЮридическоеФизическоеЛицо": _S,
     "ОбособленноеПодразделение": _B,
+    "ЮридическоеФизическоеЛицо": _S,
     "ГоловнойКонтрагент": "ref:Catalog_Контрагенты",
     "ИНН": _S,
     "ОсновнойБанковскийСчет": "ref:Catalog_БанковскиеСчета",
@@ -34,19 +35,24 @@ _COUNTERPARTY_COMMON = {
     "Комментарий": _S,
 }
 
-_INVOICE_HEADER = {
-    "Организация": "ref:Catalog_Организации",
-    "Контрагент": "ref:Catalog_Контрагенты",
-    "ДоговорКонтрагента": "ref:Catalog_ДоговорыКонтрагентов",
-    "ВалютаДокумента": "ref:Catalog_Валюты",
-    "КурсВзаиморасчетов": _D,
-    "КратностьВзаиморасчетов": _I,
-    "ТипЦен": "ref:Catalog_ТипыЦенНоменклатуры",
-    "СуммаВключаетНДС": _B,
-    "СуммаДокумента": _D,
-    "Ответственный": "ref:Catalog_Пользователи",
-    "Комментарий": _S,
-}
+
+def _invoice_header(bank_account: str) -> dict[str, str]:
+    """Header order of the recorded BP 3.0 sales document (`LARAVEL` app/Act.php)."""
+    return {
+        "Организация": "ref:Catalog_Организации",
+        "Контрагент": "ref:Catalog_Контрагенты",
+        "ДоговорКонтрагента": "ref:Catalog_ДоговорыКонтрагентов",
+        "ТипЦен": "ref:Catalog_ТипыЦенНоменклатуры",
+        "ВалютаДокумента": "ref:Catalog_Валюты",
+        "КурсВзаиморасчетов": _D,
+        "КратностьВзаиморасчетов": _I,
+        "СуммаВключаетНДС": _B,
+        bank_account: "ref:Catalog_БанковскиеСчета",
+        "СуммаДокумента": _D,
+        "Ответственный": "ref:Catalog_Пользователи",
+        "Комментарий": _S,
+    }
+
 
 _PAYMENT_HEADER = {
     "ВидОперации": _S,
@@ -79,7 +85,7 @@ _GOODS_ROW = {
 }
 
 
-def _base_sets() -> dict[str, Any]:
+def _base_sets(bank_account: str) -> dict[str, Any]:
     return {
         "Catalog_Организации": {
             "kind": "Catalog",
@@ -151,7 +157,7 @@ def _base_sets() -> dict[str, Any]:
         },
         "Document_СчетНаОплатуПокупателю": {
             "kind": "Document",
-            "attrs": dict(_INVOICE_HEADER),
+            "attrs": _invoice_header(bank_account),
             "tables": {"Товары": dict(_GOODS_ROW)},
         },
         "Document_ПоступлениеНаРасчетныйСчет": {
@@ -174,14 +180,13 @@ def _base_sets() -> dict[str, Any]:
 
 
 def _bas_buh() -> Profile:
-    sets = _base_sets()
+    sets = _base_sets("СтруктурнаяЕдиница")
     sets["Catalog_Организации"]["attrs"].update({"КодПоЕДРПОУ": _S, "НомерСвидетельства": _S})
     sets["Catalog_Контрагенты"]["attrs"].update(
         {"КодПоЕДРПОУ": _S, "НомерСвидетельства": _S, "НеЯвляетсяРезидентом": _B, "КодФилиала": _S}
     )
     sets["Catalog_ДоговорыКонтрагентов"]["attrs"]["ВедениеВзаиморасчетов"] = _S
     invoice = sets["Document_СчетНаОплатуПокупателю"]
-    invoice["attrs"]["СтруктурнаяЕдиница"] = "ref:Catalog_БанковскиеСчета"
     invoice["tables"]["Товары"].pop("Содержание")
     invoice["tables"]["Товары"]["Коэффициент"] = _D
     invoice["tables"]["Услуги"] = dict(_GOODS_ROW)
@@ -203,14 +208,11 @@ def _bas_buh() -> Profile:
 
 
 def _bp30() -> Profile:
-    sets = _base_sets()
+    sets = _base_sets("БанковскийСчетОрганизации")
     sets["Catalog_Организации"]["attrs"]["КПП"] = _S
-    sets["Catalog_Контрагенты"]["attrs"].update(
-        {"КПП": _S, "КодПоОКПО": _S, "РегистрационныйНомер": _S}
-    )
-    sets["Document_СчетНаОплатуПокупателю"]["attrs"]["БанковскийСчетОрганизации"] = (
-        "ref:Catalog_БанковскиеСчета"
-    )
+    attrs = list(_COUNTERPARTY_COMMON.items())
+    attrs[5:5] = [("КПП", _S), ("КодПоОКПО", _S)]  # after ИНН, as recorded
+    sets["Catalog_Контрагенты"]["attrs"] = dict(attrs) | {"РегистрационныйНомер": _S}
     for name in ("Document_ПоступлениеНаРасчетныйСчет", "Document_ПриходныйКассовыйОрдер"):
         row = sets[name]["tables"]["РасшифровкаПлатежа"]
         row["СчетНаОплату"] = "ref:Document_СчетНаОплатуПокупателю"
