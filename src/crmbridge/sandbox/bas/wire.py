@@ -79,7 +79,7 @@ class Wire:
                     out[table.name] = [_row(table, r) for r in row[table.name]]
             out |= {f.name: to_wire(f, row[f.name]) for f in owner.tail if chosen(f.name, False)}
             out |= self._expanded(owner, row, options.expand)
-            if options.metadata != "nometadata":
+            if options.metadata != "nometadata" and owner.kind != "InformationRegister":
                 out |= self._links(owner, row, chosen)
         return out
 
