@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from xml.sax.saxutils import escape
 
@@ -51,7 +52,12 @@ def xml_error(error: ODataError) -> str:
 
 def maintenance_body(method: str, path: str) -> str:
     """The web extension's own exception when sessions are locked out (HTTP 403)."""
-    inner = {"descr": "Ведутся технические работы"}
+    # creationStack and data carry platform internals on a real server; placeholders here.
+    inner = {
+        "descr": "Ведутся технические работы",
+        "creationStack": "core83.dll:0x0000000000085928 ",
+        "data": base64.b64encode("Ведутся технические работы".encode()).decode(),
+    }
     body = {
         "#exception": "{http://v8.1c.ru/8.2/virtual-resource-system}Exception",
         "exception": {

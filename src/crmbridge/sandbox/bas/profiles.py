@@ -187,8 +187,9 @@ def _bas_buh() -> Profile:
     )
     sets["Catalog_ДоговорыКонтрагентов"]["attrs"]["ВедениеВзаиморасчетов"] = _S
     invoice = sets["Document_СчетНаОплатуПокупателю"]
-    invoice["tables"]["Товары"].pop("Содержание")
-    invoice["tables"]["Товары"]["Коэффициент"] = _D
+    goods = [(k, v) for k, v in _GOODS_ROW.items() if k != "Содержание"]
+    goods.insert(1, ("Коэффициент", _D))  # where the recorded sales document has it
+    invoice["tables"]["Товары"] = dict(goods)
     invoice["tables"]["Услуги"] = dict(_GOODS_ROW)
     for name in ("Document_ПоступлениеНаРасчетныйСчет", "Document_ПриходныйКассовыйОрдер"):
         sets[name]["attrs"]["ДокументОснование"] = "composite"
