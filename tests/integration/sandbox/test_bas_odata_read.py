@@ -198,7 +198,8 @@ def test_prices_register_and_slice_last(bas: Bas) -> None:
     product = bas.seed.products[0]
     history = bas.value(register, **{"$filter": f"Номенклатура_Key eq guid'{product.ref_key}'"})
     assert len(history) == 2
-    condition = f"ТипЦен_Key eq guid''{bas.seed.price_type_ref_key}'' and Номенклатура_Key eq guid''{product.ref_key}''"
+    price_type = f"ТипЦен_Key eq guid''{bas.seed.price_type_ref_key}''"
+    condition = f"{price_type} and Номенклатура_Key eq guid''{product.ref_key}''"
     latest = bas.value(f"{register}/SliceLast(Condition='{condition}')")
     assert [r["Цена"] for r in latest] == [float(product.price)]
     earlier = bas.value(
