@@ -65,6 +65,23 @@ def test_json_by_format_or_accept_header_and_atom_errors_otherwise(bas: Bas) -> 
     assert ET.fromstring(missing.content).tag.endswith("error")
 
 
+def test_atom_is_the_default_representation(bas: Bas) -> None:
+    auth = {"Authorization": bas.client.headers["Authorization"]}
+    response = httpx.get(bas.odata + PARTIES, params={"$inlinecount": "allpages"}, headers=auth)
+    assert response.headers["content-type"].startswith("application/atom+xml;type=feed")
+    feed = ET.fromstring(response.content)
+    atom = "{http://www.w3.org/2005/Atom}"
+    entries = feed.findall(f"{atom}entry")
+    assert len(entries) == len(bas.seed.counterparties)
+    meta = "{http://schemas.microsoft.com/ado/2007/08/dataservices/metadata}"
+    assert feed.findtext(f"{meta}count") == str(len(entries))
+    data = "{http://schemas.microsoft.com/ado/2007/08/dataservices}"
+    names = {e.findtext(f"{atom}content/{meta}properties/{data}Description") for e in entries}
+    assert bas.seed.counterparties[0].name in names
+    service = httpx.get(bas.odata, headers=auth)
+    assert PARTIES in service.text and service.text.startswith("<?xml")
+
+
 def test_nometadata_drops_metadata_and_links(bas: Bas) -> None:
     body = bas.client.get(PARTIES, params={"$format": "application/json;odata=nometadata"}).json()
     assert "odata.metadata" not in body

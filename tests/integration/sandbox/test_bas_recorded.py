@@ -291,3 +291,64 @@ def test_maintenance_body_has_the_recorded_structure(bas: Bas) -> None:
     ours = response.json()["exception"]
     assert ours["descr"].startswith("HTTP: Forbidden\nОшибка при выполнении запроса GET к ресурсу ")
     assert ours["inner"]["descr"] == theirs["exception"]["inner"]["descr"]
+
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+DATA = "{http://schemas.microsoft.com/ado/2007/08/dataservices}"
+
+
+def _layout(entry: ET.Element) -> list[str]:
+    """Child tags of an atom entry, with repeated `link` elements collapsed into one."""
+    tags: list[str] = []
+    for child in entry:
+        if not tags or tags[-1] != child.tag:
+            tags.append(child.tag)
+    return tags
+
+
+def test_atom_entry_has_the_recorded_layout(bas: Bas) -> None:
+    theirs = ET.parse(RECORDED / "atom_entry_catalog.xml").getroot()
+    party = bas.seed.counterparties[0]
+    auth = {"Authorization": bas.client.headers["Authorization"]}
+    response = httpx.get(bas.odata + f"Catalog_Контрагенты(guid'{party.ref_key}')", headers=auth)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/atom+xml;type=entry")
+    ours = ET.fromstring(response.content)
+    assert ours.tag == theirs.tag == f"{ATOM}entry"
+    assert _layout(ours) == _layout(theirs)
+    for root in (ours, theirs):
+        category = root.find(f"{ATOM}category")
+        assert category is not None and category.get("term") == "StandardODATA.Catalog_Контрагенты"
+        assert (
+            category.get("scheme") == "http://schemas.microsoft.com/ado/2007/08/dataservices/scheme"
+        )
+        updated = root.find(f"{ATOM}updated")
+        assert updated is not None and DATE.match(updated.text or "")  # naive, no zone
+        links = root.findall(f"{ATOM}link")
+        assert links[-1].attrib == {
+            "rel": "edit",
+            "href": links[-1].get("href", ""),
+            "title": "edit-link",
+        }
+        related = links[0]
+        assert related.get("rel", "").startswith(
+            "http://schemas.microsoft.com/ado/2007/08/dataservices/related/"
+        )
+        assert related.get("type") == "application/atom+xml;type=entry;charset=utf-8"
+        props = root.find(f"{ATOM}content/{META}properties")
+        assert props is not None and root.find(f"{ATOM}content") is not None
+        values = {child.tag.removeprefix(DATA): child for child in props}
+        assert values["DeletionMark"].text == "false" and values["Predefined"].text == "false"
+        assert values["PredefinedDataName"].text is None  # an empty string is an empty element
+        assert not any(
+            META + "type" in child.attrib for child in props if len(child) == 0 and child.text
+        )
+        tables = [c for c in props if c.get(f"{META}type", "").startswith("Collection(")]
+        assert tables and all(
+            re.fullmatch(
+                r"Collection\(StandardODATA\.Catalog_Контрагенты_\w+_RowType\)",
+                t.get(f"{META}type", ""),
+            )
+            for t in tables
+        )
+    assert ours.findtext(f"{ATOM}id") == bas.odata + f"Catalog_Контрагенты(guid'{party.ref_key}')"

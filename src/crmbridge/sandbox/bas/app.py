@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from crmbridge.sandbox.bas import pages
 from crmbridge.sandbox.bas.errors import ODataError, json_error, maintenance_body, xml_error
-from crmbridge.sandbox.bas.odata import JSON, XML, ODataService, Reply
+from crmbridge.sandbox.bas.odata import JSON, XML, ODataService, Reply, wants_json
 from crmbridge.sandbox.bas.odata import Request as ODataRequest
 from crmbridge.sandbox.control import SandboxControl
 
@@ -67,8 +67,8 @@ def _response(reply: Reply) -> Response:
 
 
 def _wants_json(request: Request) -> bool:
-    fmt = request.query_params.get("$format", "")
-    return "json" in fmt or "application/json" in request.headers.get("accept", "")
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    return wants_json(request.method, dict(request.query_params), headers)
 
 
 def _set_name(path: str) -> str:

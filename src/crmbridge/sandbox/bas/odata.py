@@ -7,12 +7,13 @@ adds what the web server and the platform do before OData sees a request (auth, 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from crmbridge.sandbox.bas import metadata
+from crmbridge.sandbox.bas import atom, metadata
 from crmbridge.sandbox.bas.errors import ODataError, json_error, unknown_set, xml_error
 from crmbridge.sandbox.bas.filterparse import Lit
 from crmbridge.sandbox.bas.query import Options, matches, order, page, parse_options
@@ -24,6 +25,7 @@ from crmbridge.sandbox.bas.values import to_wire
 from crmbridge.sandbox.bas.wire import Owner, Wire
 
 JSON = "application/json;charset=utf-8"
+TEXT = "text/plain;charset=utf-8"
 XML = "application/xml;charset=utf-8"
 
 
@@ -38,8 +40,20 @@ class Request:
 
     @property
     def wants_json(self) -> bool:
-        fmt = self.params.get("$format", "")
-        return "json" in fmt or "application/json" in self.headers.get("accept", "")
+        return wants_json(self.method, self.params, self.headers)
+
+
+def wants_json(method: str, params: Mapping[str, str], headers: Mapping[str, str]) -> bool:
+    """JSON by `$format` or `Accept`; atom otherwise (the 1C default, reference §1.5).
+
+    A write whose body is JSON is also answered in JSON (an assumption: unverified on a server).
+    """
+    fmt = params.get("$format", "")
+    if fmt:
+        return "json" in fmt
+    if "application/json" in headers.get("accept", ""):
+        return True
+    return method != "GET" and "json" in headers.get("content-type", "")
 
 
 @dataclass
@@ -55,10 +69,14 @@ def _dumps(data: Any) -> str:
 
 
 class ODataService:
-    def __init__(self, schema: Schema, store: Store) -> None:
+    def __init__(self, schema: Schema, store: Store, now: Callable[[], datetime]) -> None:
         self.schema = schema
         self.store = store
         self.wire = Wire(schema, store)
+        self._now = now
+
+    def _updated(self) -> str:
+        return self._now().strftime("%Y-%m-%dT%H:%M:%S")
 
     def handle(self, request: Request) -> Reply:
         try:
@@ -93,6 +111,8 @@ class ODataService:
         names += [
             t.set_name for t in self.schema.tables.values() if self.schema.is_published(t.owner)
         ]
+        if not request.wants_json:
+            return Reply(200, atom.service(request.base, names), "application/xml;charset=utf-8")
         value = [{"name": n, "url": n} for n in names]
         return Reply(200, _dumps({"odata.metadata": f"{request.base}$metadata", "value": value}))
 
@@ -117,8 +137,12 @@ class ODataService:
         if options.inlinecount:
             body["odata.count"] = str(len(found))  # Edm.Int64, so a string
         shown = page(found, options, bool(self.schema.profile["inlinecount_ignores_paging"]))
-        body["value"] = [self.wire.entity(owner, row, options) for row in shown]
-        return Reply(200, _dumps(body))
+        entities = [self.wire.entity(owner, row, options) for row in shown]
+        if not request.wants_json:
+            count = len(found) if options.inlinecount else None
+            text = atom.feed(request.base, name, entities, self._updated(), count)
+            return Reply(200, text, atom.FEED_TYPE)
+        return Reply(200, _dumps(body | {"value": entities}))
 
     def _collection(self, request: Request, resource: Resource, entity: EntitySet) -> Reply:
         if request.method == "POST" and not resource.rest:
@@ -167,10 +191,14 @@ class ODataService:
         if options.expand:
             raise ODataError(400, "0", "$expand не поддерживается при получении одной сущности")
         name = owner.name if isinstance(owner, EntitySet) else owner.set_name
+        entity = self.wire.entity(owner, row, options)
+        if not request.wants_json:
+            text = atom.entry(request.base, name, entity, self._updated())
+            return Reply(200, text, atom.ENTRY_TYPE)
         body: dict[str, Any] = {}
         if options.metadata != "nometadata":
             body["odata.metadata"] = f"{request.base}$metadata#{name}/@Element"
-        return Reply(200, _dumps(body | self.wire.entity(owner, row, options)))
+        return Reply(200, _dumps(body | entity))
 
     def _single(self, request: Request, resource: Resource, entity: EntitySet) -> Reply:
         ref = _ref(resource)
@@ -203,8 +231,12 @@ class ODataService:
         prop = entity.field(name)
         if prop is None:
             raise ODataError(400, "10", f"Не найдено свойство '{name}' у '{entity.name}'")
+        value = to_wire(prop, obj[name])
+        if not request.wants_json:
+            xml = f'<?xml version="1.0" encoding="UTF-8"?>{atom.scalar_document(name, value)}'
+            return Reply(200, xml, XML)
         body = {"odata.metadata": f"{request.base}$metadata#{prop.edm}"}
-        return Reply(200, _dumps(body | {"value": to_wire(prop, obj[name])}))
+        return Reply(200, _dumps(body | {"value": value}))
 
     # writing ----------------------------------------------------------------------------
     def _create(self, request: Request, entity: EntitySet) -> Reply:
@@ -222,6 +254,10 @@ def _ref(resource: Resource) -> str:
 
 
 def _body(request: Request) -> dict[str, Any]:
+    if request.body.lstrip().startswith(b"<"):
+        raise ODataError(
+            400, "3", "Тело запроса в формате atom эмулятор не принимает; используйте JSON"
+        )
     try:
         body = json.loads(request.body.decode("utf-8") or "{}")
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

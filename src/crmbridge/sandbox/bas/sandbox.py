@@ -46,7 +46,7 @@ class BasSandbox:
         self.control = control
         self.schema = Schema(load_profile(profile))
         self.store = Store(self.schema, now)
-        self.service = ODataService(self.schema, self.store)
+        self.service = ODataService(self.schema, self.store, now)
         self.accounting = Accounting(self.schema, self.store, now)
         self.credentials = (USER, PASSWORD)
         self.lang = str(self.schema.profile["lang"])
