@@ -248,3 +248,35 @@ def test_tabular_section_set_lists_rows_of_all_documents(bas: Bas) -> None:
     assert all(isinstance(r["LineNumber"], str) for r in rows)
     one = bas.get(f"{INVOICES}_Товары(Ref_Key=guid'{first['Ref_Key']}', LineNumber=1)").json()
     assert one["Ref_Key"] == first["Ref_Key"] and one["LineNumber"] == "1"
+
+
+def test_count_batch_and_navigation_in_filter(bas: Bas) -> None:
+    counted = bas.client.get(f"{PARTIES}/$count", params={"$filter": "IsFolder eq false"})
+    assert counted.status_code == 200 and counted.text == str(len(bas.seed.counterparties))
+    assert bas.client.post("$batch", content=b"--x").status_code == 404  # $batch is not served
+    head = bas.seed.counterparties[0]
+    rows = bas.value(
+        "Catalog_ДоговорыКонтрагентов", **{"$filter": f"Owner/Description eq '{head.name}'"}
+    )
+    assert [r["Owner_Key"] for r in rows] == [head.ref_key]
+    unknown = bas.get(PARTIES, **{"$filter": "НетТакого eq 1"})
+    assert unknown.status_code == 400 and unknown.json()["odata.error"]["code"] == "10"
+    assert bas.get(PARTIES, **{"$expand": "НетТакого"}).status_code == 400
+
+
+def test_select_star_variants_and_tabular_columns(bas: Bas) -> None:
+    invoice = bas.create_invoice()
+    url = f"{INVOICES}(guid'{invoice['Ref_Key']}')"
+    no_tables = bas.get(url, **{"$select": "**"}).json()
+    assert "Товары" not in no_tables and "Number" in no_tables
+    everything = bas.get(url, **{"$select": "*"}).json()
+    assert "Товары" in everything
+    rows_only = bas.get(url, **{"$select": "Number,Товары/Сумма"}).json()
+    assert set(rows_only) - {"odata.metadata"} == {"Number", "Товары"}
+    assert all(set(row) == {"Сумма"} for row in rows_only["Товары"])
+
+
+def test_plus_in_query_is_a_space(bas: Bas) -> None:
+    auth = {"Authorization": bas.client.headers["Authorization"], "Accept": "application/json"}
+    url = bas.odata + quote(PARTIES) + "?$filter=Code+eq+'000000002'"
+    assert [r["Code"] for r in httpx.get(url, headers=auth).json()["value"]] == ["000000002"]

@@ -216,3 +216,17 @@ def test_payments_link_the_invoice_per_profile(bas: Bas) -> None:
             **{"$filter": f"Сделка eq guid'{ref}'"},
         )
         assert plain == []
+
+
+def test_put_bind_annotations_and_missing_date(bas: Bas) -> None:
+    body = bas.invoice_body()
+    body.pop("Date")
+    body["Организация@odata.bind"] = f"Catalog_Организации(guid'{EMPTY}')"  # ignored, not an error
+    created = bas.client.post(INVOICES, json=body)
+    assert created.status_code == 201
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}", created.json()["Date"])
+    assert created.json()["Date"] != "0001-01-01T00:00:00"  # written documents get a date
+    url = f"{INVOICES}(guid'{created.json()['Ref_Key']}')"
+    put = bas.client.put(url, json={"Комментарий": "PUT"})
+    assert put.status_code == 200 and put.json()["Комментарий"] == "PUT"
+    assert bas.client.post(url, json={}).status_code == 405

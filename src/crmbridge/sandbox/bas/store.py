@@ -71,21 +71,24 @@ class Store:
 
     # reading ----------------------------------------------------------------------------
     def get(self, set_name: str, ref: str) -> Row:
-        found = self.objects[set_name].get(ref)
+        found = self.find(set_name, ref)
         if found is None:
             raise not_found(set_name)
         return found
 
     def find(self, set_name: str, ref: str) -> Row | None:
-        return self.objects.get(set_name, {}).get(ref)
+        with self._lock:
+            return self.objects.get(set_name, {}).get(ref)
 
     def rows(self, set_name: str) -> list[Row]:
-        if set_name in self.records:
-            return list(self.records[set_name])
-        return list(self.objects[set_name].values())
+        with self._lock:  # helpers run in other threads than the server's
+            if set_name in self.records:
+                return list(self.records[set_name])
+            return list(self.objects[set_name].values())
 
     def table_rows(self, table: Table) -> list[Row]:
-        return [row for obj in self.objects[table.owner].values() for row in obj[table.name]]
+        with self._lock:
+            return [row for obj in self.objects[table.owner].values() for row in obj[table.name]]
 
     # writing ----------------------------------------------------------------------------
     def _bump(self, obj: Row) -> None:

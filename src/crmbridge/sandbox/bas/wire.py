@@ -12,7 +12,7 @@ from typing import Any
 
 from crmbridge.sandbox.bas.errors import ODataError
 from crmbridge.sandbox.bas.query import Options, Typed
-from crmbridge.sandbox.bas.schema import EMPTY_REF, EntitySet, Field, Schema, Table
+from crmbridge.sandbox.bas.schema import EMPTY_REF, EntitySet, Schema, Table
 from crmbridge.sandbox.bas.store import Row, Store
 from crmbridge.sandbox.bas.values import to_wire
 
@@ -76,7 +76,8 @@ class Wire:
         if isinstance(owner, EntitySet):
             for table in owner.tables.values():
                 if chosen(table.name, True):
-                    out[table.name] = [_row(table, r) for r in row[table.name]]
+                    columns = _columns(options.select, table.name)
+                    out[table.name] = [_row(table, r, columns) for r in row[table.name]]
             out |= {f.name: to_wire(f, row[f.name]) for f in owner.tail if chosen(f.name, False)}
             out |= self._expanded(owner, row, options.expand)
             if options.metadata != "nometadata" and owner.kind != "InformationRegister":
@@ -106,8 +107,16 @@ class Wire:
         return out
 
 
-def _row(table: Table, row: Row) -> dict[str, Any]:
-    return {f.name: to_wire(f, row[f.name]) for f in table.fields}
+def _columns(select: list[str] | None, table: str) -> set[str] | None:
+    """`$select=Товары/Сумма` keeps only that column of the rows; `Товары` keeps them all."""
+    if select is None or table in select or "*" in select:
+        return None
+    return {s.split("/", 1)[1] for s in select if s.startswith(f"{table}/")}
+
+
+def _row(table: Table, row: Row, columns: set[str] | None = None) -> dict[str, Any]:
+    fields = [f for f in table.fields if columns is None or f.name in columns]
+    return {f.name: to_wire(f, row[f.name]) for f in fields}
 
 
 def _name(owner: Owner) -> str:
@@ -123,7 +132,3 @@ def _chooser(select: list[str] | None) -> Any:
         return name in select or any(s.startswith(f"{name}/") for s in select)
 
     return chosen
-
-
-def field_of(owner: Owner, name: str) -> Field | None:
-    return owner.field(name)
