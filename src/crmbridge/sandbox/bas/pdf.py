@@ -98,7 +98,7 @@ def render(data: InvoicePrint, fonts: Path = ASSETS) -> bytes:
         )
         sheet.row(cells)
     sheet.ln(1)
-    sheet.total("Разом:", money(data.total))
+    sheet.total("Разом:", money(sum((x.total for x in data.lines), Decimal(0))))
     sheet.total("У тому числі ПДВ:" if data.vat_included else "ПДВ:", money(data.vat))
     sheet.total("Всього до сплати:", money(data.total))
     sheet.ln(3)
