@@ -65,7 +65,8 @@ class Reply:
 
 
 def _dumps(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False)
+    # One property per line, no indentation: the layout of raw 1C JSON in recorded answers.
+    return json.dumps(data, ensure_ascii=False, indent=0)
 
 
 class ODataService:
