@@ -280,3 +280,16 @@ def test_plus_in_query_is_a_space(bas: Bas) -> None:
     auth = {"Authorization": bas.client.headers["Authorization"], "Accept": "application/json"}
     url = bas.odata + quote(PARTIES) + "?$filter=Code+eq+'000000002'"
     assert [r["Code"] for r in httpx.get(url, headers=auth).json()["value"]] == ["000000002"]
+
+
+def test_register_record_by_composite_key(bas: Bas) -> None:
+    register = "InformationRegister_ЦеныНоменклатуры"
+    product = bas.seed.products[1]
+    key = (
+        f"Period=datetime'2026-01-01T00:00:00', Номенклатура_Key=guid'{product.ref_key}', "
+        f"ТипЦен_Key=guid'{bas.seed.price_type_ref_key}'"
+    )
+    record = bas.get(f"{register}({key})").json()
+    assert record["Цена"] == float(product.price)
+    assert bas.get(f"{register}({key.replace('2026', '2024')})").status_code == 404
+    assert bas.get(f"{register}(Period=datetime'2026-01-01T00:00:00')").status_code == 400

@@ -182,6 +182,14 @@ class ODataService:
         _only(request, "GET")
         options = parse_options(request.params)
         rows = self.store.rows(entity.name)
+        if resource.has_key:  # one record: (Period=datetime'…', Номенклатура_Key=guid'…', …)
+            keys = {"Period", *entity.dimensions}
+            if set(resource.named_key) != keys:
+                raise ODataError(400, "7", f"Ключ записи регистра: {', '.join(sorted(keys))}")
+            found = [r for r in rows if all(r[k] == v.value for k, v in resource.named_key.items())]
+            if not found:
+                raise ODataError(404, "9", f'Запись регистра "{entity.name}" не найдена по ключу.')
+            return self._one(request, entity, found[0])
         if resource.rest:
             rows = virtual_table(self.wire, entity, rows, resource.rest, request.params)
             options.orderby = []  # 1C silently ignores $orderby on virtual tables

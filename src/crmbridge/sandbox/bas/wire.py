@@ -53,7 +53,9 @@ class Wire:
         value = self.typed(owner, row, path)
         f = owner.field(path[-1]) if len(path) == 1 else None
         if value[1] == "guid" and f is not None:
-            target = _name(owner) if f.name == "Ref_Key" else f.target
+            target: str | None = f.target
+            if f.name == "Ref_Key":  # a tabular row's Ref_Key is its document
+                target = owner.name if isinstance(owner, EntitySet) else owner.owner
             return self.presentation(target, value[0]), "string"
         return value
 
