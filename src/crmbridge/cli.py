@@ -120,6 +120,60 @@ def worker(
         db.dispose()
 
 
+@app.command()
+def sandbox(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port for both systems.")] = 8765,
+    seed_size: Annotated[
+        int, typer.Option(min=1, max=1_000_000, help="Products and counterparties to seed.")
+    ] = 20,
+    b24_rate: Annotated[
+        float, typer.Option(min=0.0, help="Bitrix24 requests per second (0: no limit).")
+    ] = 2.0,
+    b24_burst: Annotated[int, typer.Option(min=1, help="Bitrix24 leaky-bucket size.")] = 50,
+    outgoing_webhook: Annotated[
+        str | None, typer.Option(help="URL that receives the portal's outgoing events.")
+    ] = None,
+    profile: Annotated[
+        str, typer.Option(help="BAS metadata profile: bas-buh or bp30.")
+    ] = "bas-buh",
+    state: Annotated[
+        Path | None, typer.Option(help="Keep the emulators' data in this file across restarts.")
+    ] = None,
+) -> None:
+    """Serve the emulated Bitrix24 portal and BAS infobase on one port."""
+    import uvicorn
+
+    from crmbridge.sandbox.server import Sandbox, SandboxSettings
+
+    _configure_logging()
+    if profile not in ("bas-buh", "bp30"):
+        typer.echo(
+            f"crmbridge: error: unknown BAS profile {profile!r}: use bas-buh or bp30", err=True
+        )
+        raise typer.Exit(2)
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    settings = SandboxSettings(
+        public_url=f"http://{shown_host}:{port}",
+        seed_size=seed_size,
+        b24_rate=b24_rate or None,
+        b24_burst=b24_burst,
+        outgoing_webhook=outgoing_webhook,
+        profile=profile,
+        state_file=state,
+    )
+    try:
+        running = Sandbox(settings)
+    except (ValueError, OSError) as exc:
+        typer.echo(f"crmbridge: error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo("crmbridge sandbox")
+    for name, address in running.addresses().items():
+        typer.echo(f"  {name}: {address}")
+    sys.stdout.flush()
+    uvicorn.run(running.app, host=host, port=port, log_level="warning")
+
+
 def _on_stop_signals(stop: Callable[[], None]) -> None:
     def handle(signum: int, _frame: FrameType | None) -> None:
         logging.getLogger("crmbridge").info("received %s, stopping", signal.Signals(signum).name)
