@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from crmbridge import correlation
 from crmbridge.clock import Clock, SystemClock
+from crmbridge.correlation import CallContext
 from crmbridge.errors import Permanent
 from crmbridge.queue.retry import RetryPolicy
 from crmbridge.queue.waiting import LocalWaiter, PostgresWaiter, Waiter
@@ -82,7 +84,9 @@ def run_job(
     try:
         if handler is None:
             raise Permanent(f"no handler for flow {job.flow!r}")
-        handler(JobContext(job, db, clock, worker_id))
+        context = CallContext(job.correlation_id, job.id, job.attempts)
+        with correlation.bound(context):
+            handler(JobContext(job, db, clock, worker_id))
     except Exception as exc:  # noqa: BLE001 - the worker loop is where handler failures are judged
         return _failed(job, exc, db, clock, policy, rng)
     return None

@@ -1,0 +1,1 @@
+"""One package per external system; all share the HTTP layer and the `Connector` shape."""
