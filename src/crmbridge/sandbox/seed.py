@@ -198,7 +198,7 @@ def _counterparties(size: int) -> list[Counterparty]:
                 full_name=f"Товариство з обмеженою відповідальністю «{name}»",
                 legal_form="ЮридическоеЛицо",
                 edrpou=edrpou,
-                ipn=f"{edrpou}{i % 10}2659",
+                ipn=f"{edrpou[:7]}{i % 90 + 10:02d}265",  # ІПН of a VAT payer: 12 digits
             )
         )
     head = parties[0]
