@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, select
+from tests.support.databases import create_database, drop_database, postgres_available
 
 from crmbridge.clock import SystemClock
 from crmbridge.store import jobs as q
 from crmbridge.store.database import Database, open_database
 from crmbridge.store.migrate import migrate
 from crmbridge.store.schema import jobs
-from tests.support.databases import create_database, drop_database, postgres_available
 
 ROOT = Path(__file__).resolve().parents[1]
 JOBS = 5000
@@ -45,7 +45,9 @@ class Result:
 def _done(db: Database) -> int:
     with db.read() as conn:
         return int(
-            conn.execute(select(func.count()).select_from(jobs).where(jobs.c.status == "done")).scalar_one()
+            conn.execute(
+                select(func.count()).select_from(jobs).where(jobs.c.status == "done")
+            ).scalar_one()
         )
 
 

@@ -19,12 +19,18 @@ faster machine. Each section says the exact command that produced it.
 def write_section(name: str, body: str) -> None:
     text = DOC.read_text(encoding="utf-8") if DOC.exists() else HEADER
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    machine = f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}"
+    machine = (
+        f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}"
+    )
     block = (
         f"<!-- bench:{name} -->\n{body.rstrip()}\n\n_Measured {stamp} ({machine})._\n"
         f"<!-- /bench:{name} -->"
     )
     pattern = re.compile(rf"<!-- bench:{name} -->.*?<!-- /bench:{name} -->", re.S)
-    text = pattern.sub(lambda _: block, text) if pattern.search(text) else f"{text.rstrip()}\n\n{block}\n"
+    text = (
+        pattern.sub(lambda _: block, text)
+        if pattern.search(text)
+        else f"{text.rstrip()}\n\n{block}\n"
+    )
     DOC.parent.mkdir(parents=True, exist_ok=True)
     DOC.write_text(text, encoding="utf-8")
