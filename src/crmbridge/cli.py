@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
@@ -14,12 +13,18 @@ from typing import Annotated
 
 import typer
 
-from crmbridge import __version__
-from crmbridge.errors import CrmbridgeError
+from crmbridge import __version__, cli_jobs
+from crmbridge.cli_common import (
+    ConfigOption,
+    DatabaseOption,
+    clear_errors,
+    configure_logging,
+    migrated,
+    open_db,
+)
 from crmbridge.queue.handlers import builtin_handlers, load_plugins
 from crmbridge.queue.worker import Worker, WorkerSettings
-from crmbridge.settings import database_url
-from crmbridge.store.database import Database, open_database, safe_url
+from crmbridge.store.database import safe_url
 from crmbridge.store.migrate import migrate as run_migrations
 
 app = typer.Typer(
@@ -29,19 +34,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", help="The YAML config file.", dir_okay=False),
-]
-DatabaseOption = Annotated[
-    str | None,
-    typer.Option(
-        "--database",
-        help="Database URL; overrides the config and CRMBRIDGE_DATABASE_URL.",
-        show_default=False,
-    ),
-]
 
 
 @app.callback()
@@ -53,31 +45,11 @@ def _root(
         raise typer.Exit()
 
 
-@contextmanager
-def _clear_errors() -> Iterator[None]:
-    """A crmbridge error is one line naming the problem, exit status 2, never a traceback."""
-    try:
-        yield
-    except CrmbridgeError as exc:
-        typer.echo(f"crmbridge: error: {exc.message}", err=True)
-        raise typer.Exit(2) from None
-
-
-def _open(config: Path | None, database: str | None) -> Database:
-    return open_database(database or database_url(config))
-
-
-def _migrated(config: Path | None, database: str | None) -> Database:
-    db = _open(config, database)
-    run_migrations(db)
-    return db
-
-
 @app.command()
 def migrate(config: ConfigOption = None, database: DatabaseOption = None) -> None:
     """Create or upgrade the database schema (serve and worker do this on start too)."""
-    with _clear_errors():
-        db = _open(config, database)
+    with clear_errors():
+        db = open_db(config, database)
         before, after = run_migrations(db)
         where = safe_url(db.engine.url)
         if before == after:
@@ -103,9 +75,9 @@ def worker(
     ] = 60.0,
 ) -> None:
     """Run jobs until SIGTERM or SIGINT; in-flight jobs finish or are released."""
-    _configure_logging()
-    with _clear_errors():
-        db = _migrated(config, database)
+    configure_logging()
+    with clear_errors():
+        db = migrated(config, database)
         handlers = builtin_handlers()
         load_plugins(handlers, plugin or [])
         settings = WorkerSettings(
@@ -146,7 +118,7 @@ def sandbox(
 
     from crmbridge.sandbox.server import Sandbox, SandboxSettings
 
-    _configure_logging()
+    configure_logging()
     if profile not in ("bas-buh", "bp30"):
         typer.echo(
             f"crmbridge: error: unknown BAS profile {profile!r}: use bas-buh or bp30", err=True
@@ -183,13 +155,7 @@ def _on_stop_signals(stop: Callable[[], None]) -> None:
     signal.signal(signal.SIGINT, handle)
 
 
-def _configure_logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # its INFO lines are noise here
+cli_jobs.register(app)
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ from crmbridge.queue.worker import Handler, JobContext, Worker, WorkerSettings
 from crmbridge.store import effects
 from crmbridge.store import jobs as q
 from crmbridge.store.database import Database
-from crmbridge.store.jobs import NewJob, ReplayFilter
+from crmbridge.store.jobs import JobFilter, NewJob
 
 LEASE = timedelta(seconds=30)
 
@@ -198,15 +198,15 @@ def test_replay_one_job_or_all_matching_a_filter(db: Database, clock: FakeClock)
     clock.advance(3600)
     late = put(db, clock, NewJob("a", {"n": 9})).id
     worker.run_once()
-    assert {j.id for j in q.find(db, ReplayFilter())} == {*ids, late}
+    assert {j.id for j in q.find(db, JobFilter())} == {*ids, late}
 
-    flt = ReplayFilter(flow="a", error_contains="input 1", until=clock.now() - timedelta(seconds=1))
+    flt = JobFilter(flow="a", error_contains="input 1", until=clock.now() - timedelta(seconds=1))
     assert [j.id for j in q.find(db, flt)] == [ids[1]]
     fail["on"] = False
     assert q.replay_matching(db, flt, clock.now()) == 1
     assert q.replay(db, [ids[3]], clock.now()) == 1
     assert sorted(worker.run_once(limit=10)) == [(ids[1], "done"), (ids[3], "done")]
-    since = ReplayFilter(flow="a", since=clock.now() - timedelta(seconds=1))
+    since = JobFilter(status="dead", flow="a", since=clock.now() - timedelta(seconds=1))
     assert [j.id for j in q.find(db, since)] == [late]
     assert q.replay(db, [ids[1]], clock.now()) == 1  # a done job can be run again on purpose
     assert q.replay(db, [ids[1]], clock.now()) == 0  # but not while it is already waiting

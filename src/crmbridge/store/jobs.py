@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -83,12 +83,14 @@ class Enqueued:
 
 
 @dataclass(frozen=True)
-class ReplayFilter:
+class JobFilter:
+    """Which jobs: by status, flow, text in the last error, and finish time [since, until)."""
+
+    status: Status | None = None
     flow: str | None = None
     error_contains: str | None = None
     since: datetime | None = None
     until: datetime | None = None
-    status: Status = DEAD
 
 
 @functools.cache
@@ -400,8 +402,8 @@ def _close_attempt(
     )
 
 
-def _matching(flt: ReplayFilter) -> list[Any]:
-    clauses: list[Any] = [jobs.c.status == flt.status]
+def _matching(flt: JobFilter) -> list[Any]:
+    clauses: list[Any] = [] if flt.status is None else [jobs.c.status == flt.status]
     if flt.flow:
         clauses.append(jobs.c.flow == flt.flow)
     if flt.error_contains:
@@ -413,29 +415,44 @@ def _matching(flt: ReplayFilter) -> list[Any]:
     return clauses
 
 
-def find(db: Database, flt: ReplayFilter, limit: int = 1000) -> list[Job]:
+def find(db: Database, flt: JobFilter, limit: int = 1000) -> list[Job]:
+    """Matching jobs, newest first."""
     with db.read() as conn:
-        rows = conn.execute(select(jobs).where(*_matching(flt)).order_by(jobs.c.id).limit(limit))
-        return [Job.from_row(r) for r in rows]
+        query = select(jobs).where(*_matching(flt)).order_by(jobs.c.id.desc()).limit(limit)
+        return [Job.from_row(r) for r in conn.execute(query)]
+
+
+def count(db: Database, flt: JobFilter) -> int:
+    with db.read() as conn:
+        query = select(func.count()).select_from(jobs).where(*_matching(flt))
+        return int(conn.execute(query).scalar_one())
 
 
 def replay(db: Database, job_ids: Sequence[int], now: datetime) -> int:
     """Put dead (or done) jobs back in line to run now with a fresh attempt budget."""
     if not job_ids:
         return 0
+    return _replay_where(db, [jobs.c.id.in_(job_ids), jobs.c.status.in_((DEAD, DONE))], now)
+
+
+def replay_matching(db: Database, flt: JobFilter, now: datetime) -> int:
+    """Replay every job matching the filter; dead letters unless it names another status."""
+    flt = flt if flt.status is not None else replace(flt, status=DEAD)
+    if flt.status not in (DEAD, DONE):
+        raise ValueError("only dead or done jobs can be replayed")
+    return _replay_where(db, _matching(flt), now)
+
+
+def _replay_where(db: Database, clauses: list[Any], now: datetime) -> int:
     with db.write() as conn:
         result = conn.execute(
             update(jobs)
-            .where(jobs.c.id.in_(job_ids), jobs.c.status.in_((DEAD, DONE)))
+            .where(*clauses)
             .values(status=WAITING, run_at=now, attempts=0, finished_at=None)
         )
         if result.rowcount:
             _notify(conn)
         return result.rowcount
-
-
-def replay_matching(db: Database, flt: ReplayFilter, now: datetime) -> int:
-    return replay(db, [j.id for j in find(db, flt, limit=1_000_000)], now)
 
 
 def get(db: Database, job_id: int) -> Job | None:
