@@ -60,6 +60,25 @@ def migrate(config: ConfigOption = None, database: DatabaseOption = None) -> Non
 
 
 @app.command()
+def check(
+    config: Annotated[Path, typer.Option("--config", "-c", help="The YAML config file.")],
+) -> None:
+    """Check a config: ownership (no field written from both sides), expressions, references.
+
+    Prints every problem with its file and line; exit status 2 when there is any.
+    """
+    from crmbridge.config.check import check as check_config
+    from crmbridge.config.load import ConfigProblems, load_config
+
+    with clear_errors():
+        loaded = load_config(config)
+        problems = check_config(loaded)
+        if problems:
+            raise ConfigProblems(problems)
+    typer.echo(f"{config}: no problems found")
+
+
+@app.command()
 def worker(
     config: ConfigOption = None,
     database: DatabaseOption = None,

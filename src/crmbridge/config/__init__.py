@@ -1,0 +1,1 @@
+"""The configuration: YAML with environment interpolation, validated, with file/line errors."""

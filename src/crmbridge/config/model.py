@@ -1,0 +1,139 @@
+"""The configuration's shape, validated by pydantic. Secrets are SecretStr: they never print.
+
+A config declares the two systems, who owns what (`ownership`), how records map between the
+systems (`mappings`: target field → CEL expression over the source record) and which built-in
+flows run with which settings (`flows`).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+Side = Literal["crm", "bas"]
+Direction = Literal["crm->bas", "bas->crm"]
+Attach = Literal["timeline", "field"]
+PaymentState = Literal["unpaid", "partial", "paid"]
+
+
+def _default_statuses() -> dict[PaymentState, str]:
+    return {"unpaid": "Очікує оплати", "partial": "Частково оплачено", "paid": "Оплачено"}
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Bitrix24System(Strict):
+    type: Literal["bitrix24"] = "bitrix24"
+    webhook_url: SecretStr  # https://portal/rest/<user>/<code>/ — the code is a password
+    application_token: SecretStr  # shown by the portal for the outgoing webhook
+    rate: float = Field(default=2.0, gt=0, description="Requests per second (leaky bucket).")
+    burst: int = Field(default=50, ge=1)
+    timeout: float = Field(default=60.0, gt=0)
+    processes: int = Field(default=1, ge=1, description="Worker processes sharing this portal.")
+
+
+class BasSystem(Strict):
+    type: Literal["bas"] = "bas"
+    odata_url: str  # …/odata/standard.odata/
+    user: str
+    password: SecretStr
+    profile: Literal["bas-buh", "bp30"] = "bas-buh"
+    webhook_secret: SecretStr | None = None  # whsec_… for pushes signed by a BAS extension
+    sessions: int = Field(default=4, ge=1, description="Concurrent requests (sessions).")
+    timeout: float = Field(default=30.0, gt=0)
+    organisation: str | None = None  # our company's ЄДРПОУ; the only one when None
+    price_type: str | None = None  # Description of the price type that feeds the CRM
+
+    @field_validator("odata_url")
+    @classmethod
+    def _ends_with_slash(cls, value: str) -> str:
+        return value if value.endswith("/") else value + "/"
+
+
+class Systems(Strict):
+    crm: Bitrix24System
+    bas: BasSystem
+
+
+class Ownership(Strict):
+    entities: dict[str, Side]
+    fields: dict[str, Side] = Field(default_factory=dict)  # "deal.UF_CRM_INVOICE_NUMBER": bas
+
+    def owner(self, entity: str, field: str) -> Side | None:
+        return self.fields.get(f"{entity}.{field}", self.entities.get(entity))
+
+
+class Mapping(Strict):
+    entity: str  # the business entity: client, product, deal, invoice …
+    direction: Direction
+    fields: dict[str, str]  # field written on the target side → CEL expression
+    when: str | None = None  # CEL: map only records for which this is true
+
+    @property
+    def source(self) -> Side:
+        return "crm" if self.direction == "crm->bas" else "bas"
+
+    @property
+    def target(self) -> Side:
+        return "bas" if self.direction == "crm->bas" else "crm"
+
+
+class ClientsFlow(Strict):
+    enabled: bool = True
+    mapping: str = "client"
+    when: str | None = None  # e.g. deal_total > 50000.0: only clients with a big deal
+    contract: bool = True  # ensure a main contract for a new counterparty
+
+
+class CatalogFlow(Strict):
+    enabled: bool = True
+    mapping: str = "product"
+    poll_every: float = Field(default=300.0, gt=0)
+    keep_manual_discounts: bool = True  # a deal row with a discount keeps its price
+
+
+class InvoiceFlow(Strict):
+    enabled: bool = True
+    invoice_stage: str = "PREPAYMENT_INVOICE"
+    mapping: str = "deal_invoice"  # BAS invoice → deal fields (number, status)
+    attach: list[Attach] = Field(default_factory=lambda: list[Attach](["timeline"]))
+    pdf_field: str = "UF_CRM_INVOICE_PDF"
+    when: str | None = None
+
+
+class TaskSpec(Strict):
+    title: str = "Відвантажити замовлення за рахунком {number}"
+    due: Literal["next_working_day", "same_day"] = "next_working_day"
+
+
+class PaymentsFlow(Strict):
+    enabled: bool = True
+    poll_every: float = Field(default=60.0, gt=0)
+    paid_stage: str = "UC_PAID"
+    status_field: str = "UF_CRM_PAYMENT_STATUS"
+    statuses: dict[PaymentState, str] = Field(default_factory=_default_statuses)
+    task: TaskSpec | None = Field(default_factory=TaskSpec)
+
+
+class DriftPolicy(Strict):
+    policy: Literal["report", "overwrite"] = "report"
+
+
+class Flows(Strict):
+    clients: ClientsFlow | None = None
+    catalog: CatalogFlow | None = None
+    issue_invoice: InvoiceFlow | None = None
+    payments: PaymentsFlow | None = None
+    drift: DriftPolicy = Field(default_factory=DriftPolicy)
+
+
+class Config(Strict):
+    database: str | None = None
+    systems: Systems
+    ownership: Ownership
+    mappings: dict[str, Mapping] = Field(default_factory=dict)
+    flows: Flows = Field(default_factory=Flows)
+    functions: dict[str, str] = Field(default_factory=dict)  # CEL name → "module:function"

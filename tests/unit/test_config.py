@@ -1,0 +1,126 @@
+"""Config loading and `check`: every problem named with its file, line and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from crmbridge.config.check import check
+from crmbridge.config.load import ConfigProblems, load_config
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "sandbox.yaml"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "crmbridge.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def example(*replacements: tuple[str, str]) -> str:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    return text
+
+
+def test_the_sandbox_example_is_clean() -> None:
+    loaded = load_config(EXAMPLE, {})
+    assert check(loaded) == []
+    systems = loaded.config.systems
+    assert systems.bas.odata_url == "http://127.0.0.1:8765/bas/odata/standard.odata/"
+    assert "sandbox" not in repr(systems.bas) and "sandbox-app-token" not in repr(systems.crm)
+
+
+def test_a_field_written_from_both_sides_is_refused_with_both_places(tmp_path: Path) -> None:
+    text = example(
+        (
+            "  product:  #",
+            "  client_back:\n    entity: client\n    direction: bas->crm\n    fields:\n"
+            '      Description: counterparty["Description"]\n  product:  #',
+        )
+    )
+    path = write(tmp_path, text)
+    problems = [str(p) for p in check(load_config(path, {}))]
+    lines = text.splitlines()
+    first = lines.index("      Description: company.TITLE") + 1  # the example's own mapping
+    second = lines.index('      Description: counterparty["Description"]') + 1
+    assert any(
+        p.startswith(
+            f"{path}:{first}: mappings.client.fields.Description: client.Description is "
+            "written from both sides (also by mapping client_back)"
+        )
+        for p in problems
+    ), problems
+    assert any(
+        p.startswith(f"{path}:{second}: mappings.client_back.fields.Description") for p in problems
+    )
+
+
+def test_writing_into_the_side_that_does_not_own_the_field(tmp_path: Path) -> None:
+    text = example(
+        (
+            "      UF_CRM_PAYMENT_STATUS: status\n",
+            '      UF_CRM_PAYMENT_STATUS: status\n      TITLE: invoice["Number"]\n',
+        )
+    )
+    path = write(tmp_path, text)
+    problems = [str(p) for p in check(load_config(path, {}))]
+    line = text.splitlines().index('      TITLE: invoice["Number"]') + 1
+    assert problems == [
+        f"{path}:{line}: mappings.deal_invoice.fields.TITLE: writes deal.TITLE from bas into crm,"
+        " but crm owns it: only crm may write it"
+    ]
+
+
+def test_expressions_must_compile_and_name_known_inputs(tmp_path: Path) -> None:
+    text = example(
+        ("      Description: company.TITLE", "      Description: compnay.TITLE"),
+        ("    direction: crm->bas\n", "    direction: crm->bas\n    when: deal_total >\n"),
+    )
+    problems = [str(p) for p in check(load_config(write(tmp_path, text), {}))]
+    assert len(problems) == 2, problems
+    assert "mappings.client.fields.Description: unknown name compnay" in problems[0]
+    assert "mappings.client.when: CEL expression 'deal_total >' does not compile" in problems[1]
+
+
+def test_schema_errors_are_all_listed_with_lines(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8").replace("    rate: 2\n", "    rate: fast\n")
+    text = text.replace("    poll_every: 5\n    paid_stage", "    pol_every: 5\n    paid_stage")
+    text = text.replace("    user: Адміністратор\n", "")
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigProblems) as raised:
+        load_config(path, {})
+    lines = text.splitlines()
+    found = {(p.line, p.field) for p in raised.value.problems}
+    assert (lines.index("    rate: fast") + 1, "systems.crm.rate") in found
+    assert (lines.index("    pol_every: 5") + 1, "flows.payments.pol_every") in found
+    assert (lines.index("  bas:") + 1, "systems.bas.user") in found
+    assert len(found) == 3
+
+
+def test_a_missing_environment_variable_names_the_setting(tmp_path: Path) -> None:
+    path = write(tmp_path, "database: ${NO_SUCH_VAR}\n")
+    with pytest.raises(Exception, match=r"\.database: environment variable NO_SUCH_VAR is not set"):
+        load_config(path, {})
+
+
+def test_custom_functions_resolve_or_are_reported(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8") + "functions:\n  vip: no.such.module:is_vip\n"
+    problems = [str(p) for p in check(load_config(write(tmp_path, text), {}))]
+    assert len(problems) == 1 and "functions.vip: cannot import no.such.module" in problems[0]
+
+
+def test_a_key_given_twice_is_refused_not_silently_overridden(tmp_path: Path) -> None:
+    text = example(("    burst: 50\n", "    burst: 50\n    rate: 20\n"))
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigProblems) as raised:
+        load_config(path, {})
+    lines = text.splitlines()
+    first = lines.index("    rate: 2") + 1
+    assert [str(p) for p in raised.value.problems] == [
+        f"{path}:{first + 2}: systems.crm.rate: given twice (first at line {first})"
+    ]
