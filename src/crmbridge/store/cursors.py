@@ -6,9 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
-from crmbridge.store.database import Database
+from crmbridge.store.database import Database, upsert_insert
 from crmbridge.store.schema import cursors
 
 
@@ -18,8 +17,7 @@ def get(db: Database, name: str) -> Any:
 
 
 def put(db: Database, name: str, value: Any, now: datetime) -> None:
-    dialect = postgresql if db.dialect == "postgresql" else sqlite
-    stmt = dialect.insert(cursors).values(name=name, value=value, updated_at=now)
+    stmt = upsert_insert(db.dialect, cursors).values(name=name, value=value, updated_at=now)
     stmt = stmt.on_conflict_do_update(
         index_elements=[cursors.c.name], set_={"value": value, "updated_at": now}
     )

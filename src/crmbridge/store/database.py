@@ -10,7 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -100,6 +101,12 @@ class Database:
                     f"{_first_line(exc.orig)}"
                 ) from exc
             raise
+
+
+def upsert_insert(dialect: str, table: Table) -> Any:
+    """An INSERT that can say ON CONFLICT (SQLite and PostgreSQL spell it the same)."""
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(table)
 
 
 def open_database(raw_url: str, *, pool_size: int = 8) -> Database:

@@ -7,9 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
-from crmbridge.store.database import Database
+from crmbridge.store.database import Database, upsert_insert
 from crmbridge.store.schema import effects
 
 
@@ -45,10 +44,9 @@ def record(
     job_id: int | None = None,
 ) -> bool:
     """Record that the write `key` happened; False if it was already recorded (nothing changes)."""
-    dialect = postgresql if db.dialect == "postgresql" else sqlite
     with db.write() as conn:
         inserted = conn.execute(
-            dialect.insert(effects)
+            upsert_insert(db.dialect, effects)
             .values(
                 key=key,
                 system=system,

@@ -8,10 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from crmbridge.store import jobs as job_sql
-from crmbridge.store.database import Database
+from crmbridge.store.database import Database, upsert_insert
 from crmbridge.store.schema import inbox
 
 
@@ -34,10 +33,9 @@ class Accepted:
 
 def accept(db: Database, event: Event, jobs: Sequence[job_sql.NewJob], now: datetime) -> Accepted:
     """Store the event once and enqueue its jobs with it; a repeated delivery changes nothing."""
-    dialect = postgresql if db.dialect == "postgresql" else sqlite
     with db.write() as conn:
         row_id = conn.execute(
-            dialect.insert(inbox)
+            upsert_insert(db.dialect, inbox)
             .values(
                 source=event.source,
                 event_id=event.event_id,

@@ -26,9 +26,8 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
-from crmbridge.store.database import Database
+from crmbridge.store.database import Database, upsert_insert
 from crmbridge.store.schema import job_attempts, jobs
 
 Status = Literal["waiting", "running", "done", "dead"]
@@ -97,8 +96,7 @@ class JobFilter:
 def _insert_job(dialect: str) -> Any:
     # Statements are built once and reused: SQLAlchemy then reuses their compiled form, which
     # is most of the cost of a small statement.
-    module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(jobs).on_conflict_do_nothing().returning(jobs.c.id)
+    return upsert_insert(dialect, jobs).on_conflict_do_nothing().returning(jobs.c.id)
 
 
 @functools.cache

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
-from crmbridge.store.database import Database
+from crmbridge.store.database import Database, upsert_insert
 from crmbridge.store.schema import links
 
 
@@ -29,10 +28,9 @@ def crm_id(db: Database, entity: str, bas_ref: str) -> str | None:
 
 def put(db: Database, entity: str, crm_id: str, bas_ref: str, now: datetime) -> None:
     """Link a CRM id to a BAS Ref_Key; re-linking a CRM id moves it to the new Ref_Key."""
-    dialect = postgresql if db.dialect == "postgresql" else sqlite
     with db.write() as conn:
         inserted = conn.execute(
-            dialect.insert(links)
+            upsert_insert(db.dialect, links)
             .values(entity=entity, crm_id=crm_id, bas_ref=bas_ref, created_at=now, updated_at=now)
             .on_conflict_do_nothing()
             .returning(links.c.id)
