@@ -1,0 +1,40 @@
+"""Inbound-webhook authentication: the secret is part of the URL (`/rest/<user>/<code>/`)."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from crmbridge.errors import ConfigError
+
+_PATH = re.compile(r"^(?P<prefix>.*/rest/)(?P<user>\d+)/(?P<code>[^/]+)/?$")
+
+
+class Webhook:
+    """The inbound webhook base URL, e.g. `https://example.bitrix24.com/rest/1/abc123/`.
+
+    The code is a password: `repr()` and `portal` never show it; only `method_url()` (what goes
+    on the wire) contains it.
+    """
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url.strip())
+        found = _PATH.match(parts.path)
+        if parts.scheme not in ("http", "https") or not parts.netloc or found is None:
+            raise ConfigError(
+                "a Bitrix24 inbound webhook URL looks like https://<portal>/rest/<user>/<code>/"
+            )
+        self.user_id = int(found["user"])
+        self._code = found["code"]
+        self.portal = f"{parts.scheme}://{parts.netloc}"
+        self._base = f"{self.portal}{found['prefix']}{self.user_id}/{self._code}/"
+
+    @property
+    def secrets(self) -> list[str]:
+        return [self._code]
+
+    def method_url(self, method: str) -> str:
+        return self._base + method
+
+    def __repr__(self) -> str:
+        return f"Webhook('{self.portal}/rest/{self.user_id}/***/')"
