@@ -66,6 +66,9 @@ def test_put_creates_then_updates_with_if_match(bas: BasConnector) -> None:
     again = bas.get("counterparty", ref)
     assert again is not None and again["Комментарий"] == "з CRM"
     assert again["DataVersion"] != record["DataVersion"]
+    again["Комментарий"] = "без ключа"
+    assert bas.put("counterparty", again) == ref  # read from 1C, so an update of its Ref_Key
+    assert (bas.get("counterparty", ref) or {})["Комментарий"] == "без ключа"
 
 
 def test_stale_data_version_is_a_retryable_conflict(bas: BasConnector) -> None:

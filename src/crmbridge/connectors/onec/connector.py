@@ -8,6 +8,7 @@ sent): 1C would silently drop a misspelt field. `put` takes the record's `DataVe
 `If-Match` of an update, so an object changed since it was read is not overwritten (412 →
 `VersionConflict`, Retryable: the next attempt re-reads). A create may carry its own `Ref_Key`
 (e.g. a UUIDv5 of the CRM id); a retry then meets 1C's "key already exists" and is a success.
+A record read from 1C (it has a `DataVersion`) put back without a key updates its own `Ref_Key`.
 """
 
 from __future__ import annotations
@@ -86,6 +87,8 @@ class BasConnector:
     def put(self, kind: str, record: Record, key: str | None = None) -> str:
         name = entity_set(kind)
         body, version = self._writable(name, record)
+        if key is None and version and record.get("Ref_Key"):
+            key = str(record["Ref_Key"])  # read from 1C (it has a DataVersion): an update
         if key is None:
             self.check(name, body)
             return self._create(name, body)
