@@ -1,0 +1,197 @@
+"""`BasConnector`: the `Connector` shape over a 1C/BAS infobase, plus posting and the PDF.
+
+Kinds are the profile's (`counterparty`, `invoice`, `payment`, …); records are 1C entities as the
+server sends them (`Ref_Key`, `Description`, `Контрагент_Key`…, money as Decimal).
+
+Writes are checked against `$metadata` first (`UnknownFields`, Permanent, before anything is
+sent): 1C would silently drop a misspelt field. `put` takes the record's `DataVersion` as the
+`If-Match` of an update, so an object changed since it was read is not overwritten (412 →
+`VersionConflict`, Retryable: the next attempt re-reads). A create may carry its own `Ref_Key`
+(e.g. a UUIDv5 of the CRM id); a retry then meets 1C's "key already exists" and is a success.
+A record read from 1C (it has a `DataVersion`) put back without a key updates its own `Ref_Key`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from crmbridge.clock import Clock
+from crmbridge.connectors.base import ChangedEvent, Page, Record, WebhookRejected
+from crmbridge.connectors.onec import literals, query, webhooks
+from crmbridge.connectors.onec.client import ODataClient
+from crmbridge.connectors.onec.cursor import DocumentCursor
+from crmbridge.connectors.onec.errors import NotFound, OneCError
+from crmbridge.connectors.onec.metadata import Metadata, Problem
+from crmbridge.connectors.onec.metadata import parse as parse_metadata
+from crmbridge.connectors.onec.profile import KINDS, RECEIPTS, Profile, checked
+from crmbridge.errors import Permanent
+
+KEY_EXISTS = "15"  # 1C internal code: an object with this key already exists
+
+
+class UnknownFields(Permanent):
+    """The record has fields the infobase does not know; 1C would drop them silently."""
+
+    def __init__(self, entity_set: str, problems: list[Problem]) -> None:
+        listed = "; ".join(str(p) for p in problems)
+        super().__init__(f"{entity_set}: {listed}")
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Options:
+    page_size: int = 100
+    lag: timedelta = timedelta(days=3)  # payments are often entered days after their date
+    changes_size: int = 100
+
+
+class BasConnector:
+    system = "bas"
+
+    def __init__(
+        self,
+        client: ODataClient,
+        profile: Profile,
+        metadata: Metadata,
+        clock: Clock,
+        *,
+        webhook_secret: webhooks.WebhookSecret | None = None,
+        options: Options | None = None,
+    ) -> None:
+        self.client = client
+        self.profile = profile
+        self.metadata = metadata
+        self.options = options or Options()
+        self._clock = clock
+        self._secret = webhook_secret
+
+    @classmethod
+    def start(cls, client: ODataClient, profile: str, clock: Clock, **kw: Any) -> BasConnector:
+        """Reads `$metadata` and checks the profile fits it (ConfigError if not)."""
+        found = parse_metadata(client.metadata())
+        return cls(client, checked(profile, found), found, clock, **kw)
+
+    def __repr__(self) -> str:
+        return f"BasConnector({self.client.base!r}, profile={self.profile.name!r})"
+
+    # the Connector shape ------------------------------------------------------------------
+    def get(self, kind: str, key: str) -> Record | None:
+        try:
+            return self.client.read(entity_set(kind), key)
+        except NotFound:
+            return None
+
+    def put(self, kind: str, record: Record, key: str | None = None) -> str:
+        name = entity_set(kind)
+        body, version = self._writable(name, record)
+        if key is None and version and record.get("Ref_Key"):
+            key = str(record["Ref_Key"])  # read from 1C (it has a DataVersion): an update
+        if key is None:
+            self.check(name, body)
+            return self._create(name, body)
+        body.pop("Ref_Key", None)
+        self.check(name, body)
+        self.client.update(name, key, body, if_match=version)
+        return key
+
+    def iterate(self, kind: str, filters: Mapping[str, Any] | None = None) -> Iterator[Record]:
+        """Every record, paged by `$orderby=Ref_Key` (1C orders references by presentation —
+        stable, but an insert during the walk shifts later pages, hence the dedupe)."""
+        found = query.Query(filter=query.matching(filters or {}), orderby=("Ref_Key",))
+        seen: set[str] = set()
+        for page in self.client.pages(entity_set(kind), found, self.options.page_size):
+            for record in page:
+                if record["Ref_Key"] not in seen:
+                    seen.add(record["Ref_Key"])
+                    yield record
+
+    def changes(self, kind: str, cursor: dict[str, Any] | None) -> Page:
+        """Documents by `Date` from the cursor's boundary minus the lag window; payments only
+        once posted. Records already handed out (same DataVersion) are skipped."""
+        name = entity_set(kind)
+        entity = self.metadata.entity(name)
+        if entity is None or "Date" not in entity.properties:
+            raise Permanent(f"changes() reads documents by Date; {kind} has none")
+        state = DocumentCursor.load(cursor)
+        fresh: list[Record] = []
+        for page in self.client.pages(name, self._since(name, state), self.options.page_size):
+            fresh += [r for r in page if state.is_new(r)]
+            if len(fresh) >= self.options.changes_size:
+                break
+        fresh = fresh[: self.options.changes_size]
+        return Page(fresh, state.after(fresh, self.options.lag).dump())
+
+    def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> list[ChangedEvent]:
+        if self._secret is None:
+            raise WebhookRejected("no BAS webhook secret is configured")
+        return webhooks.parse(self._secret, body, headers, self._clock)
+
+    # 1C specifics -------------------------------------------------------------------------
+    def check(self, name: str, body: Mapping[str, Any]) -> None:
+        problems = self.metadata.check_record(name, body)
+        if problems:
+            raise UnknownFields(name, problems)
+
+    def post(self, kind: str, ref: str, *, operational: bool = False) -> None:
+        """Post a document (re-posting a posted one re-runs posting: safe to retry)."""
+        flag = "true" if operational else "false"
+        self.client.action(entity_set(kind), ref, "Post", {"PostingModeOperational": flag})
+
+    def unpost(self, kind: str, ref: str) -> None:
+        self.client.action(entity_set(kind), ref, "Unpost", {})
+
+    def invoice_pdf(self, ref: str) -> bytes:
+        """The printable invoice from the extension's HTTP service `hs/crm/invoice/<ref>/pdf`."""
+        path = f"hs/crm/invoice/{literals.guid(ref)[5:-1]}/pdf"
+        data = self.client.download(path, "hs.invoice_pdf", key=ref).content
+        if not data.startswith(b"%PDF"):
+            raise Permanent(
+                f"the invoice print service answered something else than a PDF for {ref}"
+            )
+        return data
+
+    # helpers ------------------------------------------------------------------------------
+    def _create(self, name: str, body: dict[str, Any]) -> str:
+        ref = body.get("Ref_Key")
+        try:
+            return str(self.client.create(name, body, key=ref)["Ref_Key"])
+        except OneCError as error:
+            if ref and error.code == KEY_EXISTS:
+                return str(ref)  # an earlier attempt created it; the key makes it idempotent
+            raise
+
+    def _writable(self, name: str, record: Record) -> tuple[dict[str, Any], str | None]:
+        """The body to send and the If-Match: what 1C echoes on a read but ignores on a write
+        (metadata, link URLs, predefined flags, rows' owner key) is dropped, so a record read
+        with `get` can be changed and put back; `Posted` too when it was read (it has a
+        DataVersion) — written by a mapping, the field check refuses it (posting is `post()`)."""
+        version = record.get("DataVersion")
+        echoed = {"odata.metadata", "DataVersion", "Predefined", "PredefinedDataName"}
+        echoed |= {"Posted"} if version else set()
+        body = {
+            k: v for k, v in record.items() if k not in echoed and "@navigationLinkUrl" not in k
+        }
+        entity = self.metadata.entity(name)
+        for table in entity.tables() if entity is not None else {}:
+            if isinstance(body.get(table), list):
+                body[table] = [_row(r) for r in body[table]]
+        return body, str(version) if version else None
+
+    def _since(self, name: str, state: DocumentCursor) -> query.Query:
+        start = state.start(self.options.lag)
+        posted = "Posted eq true" if name in RECEIPTS else None
+        since = None if start is None else f"Date ge {literals.datetime_literal(start)}"
+        return query.Query(filter=query.all_of(since, posted), orderby=("Date", "Ref_Key"))
+
+
+def _row(row: Any) -> Any:
+    return {k: v for k, v in row.items() if k != "Ref_Key"} if isinstance(row, dict) else row
+
+
+def entity_set(kind: str) -> str:
+    if kind not in KINDS:
+        raise Permanent(f"BAS has no kind {kind!r}; known: {', '.join(KINDS)}")
+    return KINDS[kind]
