@@ -1,0 +1,113 @@
+"""What a flow may use: the two connectors, links, the effect ledger, the decision log, a clock.
+
+One `FlowContext` per worker process; it is thread-safe because everything it holds is (the
+connectors share a thread-safe httpx client and limiter; the store opens a connection per call).
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from crmbridge import correlation
+from crmbridge.clock import Clock
+from crmbridge.config.model import Config
+from crmbridge.connectors.bitrix24.connector import Bitrix24Connector
+from crmbridge.connectors.onec.connector import BasConnector
+from crmbridge.flows.rules import Rules
+from crmbridge.store import effects, journal, links
+from crmbridge.store.database import Database
+
+# Ref_Keys crmbridge gives the objects it creates in BAS: derived from the CRM id, so a retry
+# after a crash creates nothing new (1C refuses a second object with the same key).
+REF_NAMESPACE = uuid.UUID("0b3c8a52-6a3e-4c7e-9f0d-3f1f0f6b9a10")
+
+
+def ref_for(*parts: object) -> str:
+    return str(uuid.uuid5(REF_NAMESPACE, ":".join(str(p) for p in parts)))
+
+
+@dataclass
+class FlowContext:
+    crm: Bitrix24Connector
+    bas: BasConnector
+    db: Database
+    clock: Clock
+    config: Config
+    rules: Rules
+    _cache: dict[str, Any] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # decisions --------------------------------------------------------------------------------
+    def decide(
+        self,
+        flow: str,
+        rule: str,
+        inputs: dict[str, Any],
+        result: Any,
+        *,
+        entity: tuple[str, str],
+        matched: bool | None = None,
+    ) -> Any:
+        """Record a rule evaluation for the trace; returns `result` for chaining."""
+        call = correlation.current()
+        journal.record_decision(
+            self.db,
+            journal.Decision(
+                at=self.clock.now(),
+                flow=flow,
+                rule=rule,
+                inputs=_jsonable(inputs),
+                result=_jsonable(result),
+                matched=matched,
+                entity_kind=entity[0],
+                entity_id=entity[1],
+                job_id=call.job_id if call else None,
+                correlation_id=call.correlation_id if call else None,
+            ),
+        )
+        return result
+
+    # effects and links --------------------------------------------------------------------------
+    def done(self, key: str) -> effects.Effect | None:
+        return effects.get(self.db, key)
+
+    def record(self, key: str, system: str, external_id: str | None, **result: Any) -> None:
+        call = correlation.current()
+        effects.record(
+            self.db,
+            key,
+            system,
+            self.clock.now(),
+            external_id=external_id,
+            result=_jsonable(result),
+            job_id=call.job_id if call else None,
+        )
+
+    def link(self, entity: str, crm_id: str, bas_ref: str) -> None:
+        links.put(self.db, entity, crm_id, bas_ref, self.clock.now())
+
+    def bas_ref(self, entity: str, crm_id: str) -> str | None:
+        return links.bas_ref(self.db, entity, crm_id)
+
+    def crm_id(self, entity: str, bas_ref: str) -> str | None:
+        return links.crm_id(self.db, entity, bas_ref)
+
+    def cached(self, name: str, load: Any) -> Any:
+        """Per-process constants read from a system once (our organisation, the currency)."""
+        with self._lock:
+            if name not in self._cache:
+                self._cache[name] = load()
+            return self._cache[name]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)

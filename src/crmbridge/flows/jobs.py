@@ -1,0 +1,140 @@
+"""The flows as queue jobs: which event makes which job, and the handler of each job.
+
+Events are "entity changed": the handler re-reads the entity, so a stale or repeated event is
+harmless, and a waiting job for the same entity absorbs the next event (coalescing). Jobs that
+touch one deal share the lock key `deal:<id>` and so never run at the same time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from decimal import Decimal
+
+from crmbridge.connectors.base import ChangedEvent
+from crmbridge.flows import clients, invoice, payments
+from crmbridge.flows.context import FlowContext
+from crmbridge.queue.worker import Handler, JobContext
+from crmbridge.store import cursors
+from crmbridge.store import jobs as job_sql
+from crmbridge.store.jobs import NewJob
+
+log = logging.getLogger("crmbridge.flows")
+PAYMENTS_CURSOR = "bas:payments"
+
+# event entity kind → (job flow, lock key prefix)
+EVENT_JOBS: dict[str, tuple[str, str]] = {
+    "deal": ("deal-changed", "deal"),
+    "company": ("company-changed", "company"),
+}
+ACTIONS: dict[str, str] = {"issue-invoice": "issue-invoice"}
+
+
+def jobs_for(event: ChangedEvent) -> list[NewJob]:
+    """The jobs an event causes (none for kinds no flow follows)."""
+    target = EVENT_JOBS.get(event.entity_kind)
+    if target is None:
+        log.info("%s %s %s: no flow follows it", event.source, event.event_type, event.entity_id)
+        return []
+    flow, prefix = target
+    payload = {"id": event.entity_id, "event": event.event_type}
+    return [NewJob(flow, payload, lock_key=f"{prefix}:{event.entity_id}", coalesce=True)]
+
+
+def action_job(action: str, deal_id: str) -> NewJob | None:
+    flow = ACTIONS.get(action)
+    if flow is None:
+        return None
+    return NewJob(flow, {"id": deal_id, "action": action}, lock_key=f"deal:{deal_id}")
+
+
+def handlers(context: Callable[[], FlowContext]) -> dict[str, Handler]:
+    """Handlers bound to a lazily built context (connectors read $metadata once, on first use)."""
+
+    def on_deal_changed(job: JobContext) -> None:
+        deal_changed(context(), str(job.payload["id"]))
+
+    def on_issue_invoice(job: JobContext) -> None:
+        invoice.issue_invoice(context(), str(job.payload["id"]))
+
+    def on_company_changed(job: JobContext) -> None:
+        company_changed(context(), str(job.payload["id"]))
+
+    def on_poll_payments(job: JobContext) -> None:
+        poll_payments(context(), job)
+
+    def on_invoice_payment(job: JobContext) -> None:
+        payments.apply_payment(context(), str(job.payload["invoice"]))
+
+    return {
+        "deal-changed": on_deal_changed,
+        "issue-invoice": on_issue_invoice,
+        "company-changed": on_company_changed,
+        "poll-payments": on_poll_payments,
+        "invoice-payment": on_invoice_payment,
+    }
+
+
+def deal_changed(ctx: FlowContext, deal_id: str) -> str:
+    """A deal changed: issue its invoice when it has entered the invoice stage."""
+    flow = ctx.config.flows.issue_invoice
+    if flow is None or not flow.enabled:
+        return "issue_invoice is off"
+    deal = ctx.crm.get("deal", deal_id)
+    if deal is None:
+        return "deal gone"
+    stage = str(deal.get("STAGE_ID"))
+    entity = ("deal", deal_id)
+    wanted = stage == flow.invoice_stage
+    ctx.decide(
+        "issue_invoice",
+        f"STAGE_ID == {flow.invoice_stage!r}",
+        {"STAGE_ID": stage},
+        wanted,
+        entity=entity,
+        matched=wanted,
+    )
+    if not wanted:
+        return "not in the invoice stage"
+    if ctx.done(f"invoice:deal:{deal_id}") and ctx.done(
+        f"invoice:deal:{deal_id}:pdf:{ctx.bas_ref('invoice', deal_id)}"
+    ):
+        return "invoice already issued"  # our own write's echo, or a repeat
+    invoice.issue_invoice(ctx, deal_id)
+    return "issued"
+
+
+def company_changed(ctx: FlowContext, company_id: str) -> str:
+    flow = ctx.config.flows.clients
+    if flow is None or not flow.enabled:
+        return "clients is off"
+    company = ctx.crm.companies.with_requisites(company_id)
+    total = sum(
+        (
+            Decimal(str(d.get("OPPORTUNITY") or 0))
+            for d in ctx.crm.iterate("deal", {"COMPANY_ID": company_id})
+        ),
+        Decimal(0),
+    )
+    client = clients.client_of(ctx, company, list(company.get("REQUISITES") or []))
+    ref = clients.ensure_counterparty(ctx, client, deal_total=total)
+    return "skipped by a rule" if ref is None else ref
+
+
+def poll_payments(ctx: FlowContext, job: JobContext) -> int:
+    """Read new posted receipts; enqueue one job per paid invoice; then move the cursor."""
+    found, cursor = payments.poll(ctx, cursors.get(job.db, PAYMENTS_CURSOR))
+    with job.db.write() as conn:
+        for paid in found:
+            deal_id = payments.deal_of(ctx, paid.invoice_ref)
+            lock = f"deal:{deal_id}" if deal_id else f"invoice:{paid.invoice_ref}"
+            new = NewJob(
+                "invoice-payment",
+                {"invoice": paid.invoice_ref, "payment": paid.payment_ref},
+                lock_key=lock,
+                dedupe_key=f"payment:{paid.payment_ref}:{paid.version}:{paid.invoice_ref}",
+                correlation_id=job.job.correlation_id,
+            )
+            job_sql.enqueue(conn, new, ctx.clock.now())
+    cursors.put(job.db, PAYMENTS_CURSOR, cursor, ctx.clock.now())
+    return len(found)
