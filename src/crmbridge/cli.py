@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Annotated
 import typer
 
 from crmbridge import __version__, cli_jobs
+from crmbridge.app import Application
 from crmbridge.cli_common import (
     ConfigOption,
     DatabaseOption,
@@ -22,9 +24,13 @@ from crmbridge.cli_common import (
     migrated,
     open_db,
 )
+from crmbridge.clock import SystemClock
+from crmbridge.config.check import check as check_config
+from crmbridge.config.load import ConfigProblems, load_config
 from crmbridge.queue.handlers import builtin_handlers, load_plugins
+from crmbridge.queue.scheduler import Scheduler, periodic_jobs
 from crmbridge.queue.worker import Worker, WorkerSettings
-from crmbridge.store.database import safe_url
+from crmbridge.store.database import Database, safe_url
 from crmbridge.store.migrate import migrate as run_migrations
 
 app = typer.Typer(
@@ -67,9 +73,6 @@ def check(
 
     Prints every problem with its file and line; exit status 2 when there is any.
     """
-    from crmbridge.config.check import check as check_config
-    from crmbridge.config.load import ConfigProblems, load_config
-
     with clear_errors():
         loaded = load_config(config)
         problems = check_config(loaded)
@@ -93,11 +96,12 @@ def worker(
         typer.Option(min=1.0, help="Seconds a claimed job stays ours without a heartbeat."),
     ] = 60.0,
 ) -> None:
-    """Run jobs until SIGTERM or SIGINT; in-flight jobs finish or are released."""
+    """Run jobs (and the pollers) until SIGTERM or SIGINT; in-flight jobs finish or are released."""
     configure_logging()
     with clear_errors():
         db = migrated(config, database)
-        handlers = builtin_handlers()
+        application = _application(config, db)
+        handlers = application.handlers() if application else builtin_handlers()
         load_plugins(handlers, plugin or [])
         settings = WorkerSettings(
             concurrency=concurrency,
@@ -106,9 +110,73 @@ def worker(
             reclaim_every=min(5.0, lease / 2),
         )
         runner = Worker(db, handlers, settings)
+        scheduler = _scheduler(application, db)
         _on_stop_signals(runner.stop)
-        runner.run()
-        db.dispose()
+        scheduler.start()
+        try:
+            runner.run()
+        finally:
+            scheduler.stop()
+            if application:
+                application.close()
+            db.dispose()
+
+
+@app.command()
+def serve(
+    config: Annotated[Path, typer.Option("--config", "-c", help="The YAML config file.")],
+    database: DatabaseOption = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port.")] = 8080,
+    with_worker: Annotated[
+        bool, typer.Option("--with-worker", help="Run the worker and pollers in this process.")
+    ] = False,
+    concurrency: Annotated[int, typer.Option(min=1, max=256, help="Worker threads.")] = 4,
+) -> None:
+    """Serve webhook intake and health checks (and, with --with-worker, run the flows)."""
+    import uvicorn
+
+    from crmbridge.web.app import create_app
+
+    configure_logging()
+    with clear_errors():
+        db = migrated(config, database)
+        application = _application(config, db)
+        assert application is not None
+        web = create_app(application)
+    runner = scheduler = None
+    if with_worker:
+        runner = Worker(db, application.handlers(), WorkerSettings(concurrency=concurrency))
+        scheduler = _scheduler(application, db)
+        threading.Thread(target=runner.run, name="worker", daemon=True).start()
+        scheduler.start()
+    typer.echo(f"crmbridge serve: http://{host}:{port}/ (webhooks: /hooks/bitrix24, /hooks/bas)")
+    try:
+        uvicorn.run(web, host=host, port=port, log_level="warning")
+    finally:
+        if runner is not None and scheduler is not None:
+            scheduler.stop()
+            runner.stop()
+        application.close()
+
+
+def _application(config: Path | None, db: Database) -> Application | None:
+    """The flows' wiring when the config declares systems; None for a database-only run."""
+    if config is None:
+        return None
+    loaded = load_config(config)
+    problems = check_config(loaded)
+    if problems:
+        raise ConfigProblems(problems)
+    return Application(loaded.config, db)
+
+
+def _scheduler(application: Application | None, db: Database) -> Scheduler:
+    flows = application.config.flows if application else None
+    payments = flows.payments if flows and flows.payments and flows.payments.enabled else None
+    every = payments.poll_every if payments else None
+    clock = application.clock if application else SystemClock()
+    return Scheduler(db, clock, periodic_jobs(every))
 
 
 @app.command()

@@ -56,4 +56,5 @@ def configure_logging() -> None:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # its INFO lines are noise here
+    for noisy in ("alembic", "httpx"):  # their INFO lines are noise here
+        logging.getLogger(noisy).setLevel(logging.WARNING)

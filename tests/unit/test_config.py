@@ -89,7 +89,10 @@ def test_expressions_must_compile_and_name_known_inputs(tmp_path: Path) -> None:
 
 def test_schema_errors_are_all_listed_with_lines(tmp_path: Path) -> None:
     text = EXAMPLE.read_text(encoding="utf-8").replace("    rate: 2\n", "    rate: fast\n")
-    text = text.replace("    poll_every: 5\n    paid_stage", "    pol_every: 5\n    paid_stage")
+    text = text.replace(
+        "    poll_every: ${CRMBRIDGE_POLL_EVERY:-5}\n    paid_stage",
+        "    pol_every: 5\n    paid_stage",
+    )
     text = text.replace("    user: Адміністратор\n", "")
     path = write(tmp_path, text)
     with pytest.raises(ConfigProblems) as raised:

@@ -1,0 +1,1 @@
+"""The HTTP side: webhook intake, health, (later) the management API and the dashboard."""

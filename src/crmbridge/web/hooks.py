@@ -1,0 +1,146 @@
+"""Webhook intake: verify, store the event and its jobs in one commit, then answer 2xx.
+
+A forged or unsigned delivery is refused (401) and nothing is stored; a malformed one gets 400,
+an oversized one 413. Parsing uses the systems' pure verification functions, so intake works even
+while BAS or the portal is down.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from crmbridge.clock import Clock
+from crmbridge.connectors.base import ChangedEvent, WebhookRejected
+from crmbridge.connectors.bitrix24 import events as b24_events
+from crmbridge.connectors.onec import webhooks as bas_webhooks
+from crmbridge.flows import jobs as flow_jobs
+from crmbridge.store import inbox
+from crmbridge.store.database import Database
+from crmbridge.store.jobs import NewJob
+
+MAX_BODY = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Intake:
+    db: Database
+    clock: Clock
+    b24_token: str | None
+    bas_secret: bas_webhooks.WebhookSecret | None
+
+
+async def _body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
+        raise WebhookRejected("the body is larger than 1 MiB", status=413)
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise WebhookRejected("the body is larger than 1 MiB", status=413)
+    return body
+
+
+def _accept(
+    intake: Intake, events: list[ChangedEvent], jobs_of: Callable[[ChangedEvent], list[NewJob]]
+) -> dict[str, Any]:
+    accepted, duplicates = 0, 0
+    for event in events:
+        stored = inbox.Event(
+            event.source,
+            event.event_id,
+            event.event_type,
+            event.entity_kind,
+            event.entity_id,
+            dict(event.payload),
+        )
+        result = inbox.accept(intake.db, stored, jobs_of(event), intake.clock.now())
+        duplicates += result.duplicate
+        accepted += not result.duplicate
+    return {"accepted": accepted, "duplicates": duplicates}
+
+
+def router(intake: Intake) -> APIRouter:
+    api = APIRouter()
+
+    @api.post("/hooks/bitrix24")
+    async def bitrix24(request: Request) -> JSONResponse:
+        try:
+            events = b24_events.parse_delivery(await _body(request), intake.b24_token)
+        except WebhookRejected as exc:
+            return JSONResponse({"error": exc.message}, status_code=exc.status)
+        return JSONResponse(await run_in_threadpool(_accept, intake, events, flow_jobs.jobs_for))
+
+    @api.post("/hooks/bitrix24/actions/{action}")
+    async def bitrix24_action(action: str, request: Request) -> JSONResponse:
+        try:
+            event = _action_event(action, await _body(request), intake.b24_token)
+        except WebhookRejected as exc:
+            return JSONResponse({"error": exc.message}, status_code=exc.status)
+        job = flow_jobs.action_job(action, event.entity_id)
+        if job is None:
+            return JSONResponse({"error": f"unknown action {action!r}"}, status_code=404)
+        return JSONResponse(await run_in_threadpool(_accept, intake, [event], lambda _: [job]))
+
+    @api.post("/hooks/bas")
+    async def bas(request: Request) -> JSONResponse:
+        try:
+            if intake.bas_secret is None:
+                raise WebhookRejected("no BAS webhook secret is configured")
+            body = await _body(request)
+            events = bas_webhooks.parse(intake.bas_secret, body, request.headers, intake.clock)
+        except WebhookRejected as exc:
+            return JSONResponse({"error": exc.message}, status_code=exc.status)
+        return JSONResponse(await run_in_threadpool(_accept, intake, events, _bas_jobs))
+
+    return api
+
+
+def _bas_jobs(event: ChangedEvent) -> list[NewJob]:
+    if event.entity_kind == "payment":  # a push replaces the wait for the next poll
+        return [NewJob("poll-payments", lock_key="poller:payments", coalesce=True)]
+    return []
+
+
+def _action_event(action: str, body: bytes, token: str | None) -> ChangedEvent:
+    """A robot or button call: `document_id[2]=DEAL_42` (robot) or `deal_id=42`, with the
+    application token like any outgoing event."""
+    try:
+        fields = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=True))
+    except (UnicodeDecodeError, ValueError):
+        raise WebhookRejected("not a form-encoded call", status=400) from None
+    _verify_token(fields.get("auth[application_token]", ""), token)
+    deal = _deal_id(fields)
+    stamp = fields.get("event_token") or fields.get("ts") or str(time.time_ns())
+    return ChangedEvent(
+        "bitrix24",
+        f"action:{action}:{deal}:{stamp}",
+        f"ACTION:{action}",
+        "deal",
+        deal,
+        {"action": action},
+    )
+
+
+def _verify_token(given: str, expected: str | None) -> None:
+    if not expected or not given:
+        raise WebhookRejected("no application token in the call (or none configured)")
+    if not hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8")):
+        raise WebhookRejected("the application token does not match")
+
+
+def _deal_id(fields: Mapping[str, str]) -> str:
+    raw = fields.get("document_id[2]") or fields.get("deal_id") or fields.get("ID") or ""
+    deal = raw.removeprefix("DEAL_")
+    if not deal.isdigit():
+        raise WebhookRejected("no deal id (document_id[2]=DEAL_<id> or deal_id)", status=400)
+    return deal
