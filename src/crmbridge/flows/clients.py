@@ -139,6 +139,7 @@ def _update(ctx: FlowContext, ref: str, values: dict[str, Any], entity: tuple[st
     current = ctx.bas.get("counterparty", ref) or {}
     stale = {k: v for k, v in values.items() if current.get(k) != v and v not in (None, "")}
     if stale:
+        ctx.guard("client", "crm", list(stale))
         ctx.decide(FLOW, "update counterparty", {"changed": sorted(stale)}, ref, entity=entity)
         ctx.bas.put("counterparty", stale, key=ref)
 

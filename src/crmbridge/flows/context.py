@@ -16,6 +16,7 @@ from crmbridge.clock import Clock
 from crmbridge.config.model import Config
 from crmbridge.connectors.bitrix24.connector import Bitrix24Connector
 from crmbridge.connectors.onec.connector import BasConnector
+from crmbridge.errors import Permanent
 from crmbridge.flows.rules import Rules
 from crmbridge.store import effects, journal, links
 from crmbridge.store.database import Database
@@ -69,6 +70,16 @@ class FlowContext:
             ),
         )
         return result
+
+    def guard(self, entity: str, writer: str, fields: list[str]) -> None:
+        """The runtime half of the ownership rule: refuse to write a field the writer does not
+        own (the config check should have caught it; this catches code that forgot)."""
+        foreign = [f for f in fields if self.config.ownership.owner(entity, f) != writer]
+        if foreign:
+            raise Permanent(
+                f"refused to write {entity} field(s) {', '.join(sorted(foreign))} from {writer}: "
+                "the other system owns them (see ownership in the config)"
+            )
 
     # effects and links --------------------------------------------------------------------------
     def done(self, key: str) -> effects.Effect | None:

@@ -183,6 +183,7 @@ def write_deal_fields(
     values = ctx.rules.values(ctx.rules.mapping(name), inputs)
     changed = {k: v for k, v in values.items() if str(deal.get(k) or "") != str(v)}
     if changed:
+        ctx.guard("deal", "bas", list(changed))
         ctx.crm.put("deal", changed, key=str(deal["ID"]))
         ctx.decide(
             FLOW if state == "unpaid" else "payments",

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from crmbridge.connectors.base import ChangedEvent
-from crmbridge.flows import clients, invoice, payments
+from crmbridge.flows import clients, drift, invoice, payments
 from crmbridge.flows.context import FlowContext
 from crmbridge.queue.worker import Handler, JobContext
 from crmbridge.store import cursors
@@ -76,30 +76,30 @@ def handlers(context: Callable[[], FlowContext]) -> dict[str, Handler]:
 
 
 def deal_changed(ctx: FlowContext, deal_id: str) -> str:
-    """A deal changed: issue its invoice when it has entered the invoice stage."""
+    """A deal changed: issue its invoice when it entered the invoice stage; else watch drift."""
     flow = ctx.config.flows.issue_invoice
-    if flow is None or not flow.enabled:
-        return "issue_invoice is off"
     deal = ctx.crm.get("deal", deal_id)
     if deal is None:
         return "deal gone"
+    invoice_ref = ctx.bas_ref("invoice", deal_id)
+    if invoice_ref is not None and ctx.done(f"invoice:deal:{deal_id}:pdf:{invoice_ref}"):
+        # Issued already: this is our own write's echo, a repeat, or someone editing the deal.
+        drifted = drift.check_deal(ctx, deal, invoice_ref)
+        return f"drift in {', '.join(drifted)}" if drifted else "in sync"
+    if flow is None or not flow.enabled:
+        return "issue_invoice is off"
     stage = str(deal.get("STAGE_ID"))
-    entity = ("deal", deal_id)
     wanted = stage == flow.invoice_stage
     ctx.decide(
         "issue_invoice",
         f"STAGE_ID == {flow.invoice_stage!r}",
         {"STAGE_ID": stage},
         wanted,
-        entity=entity,
+        entity=("deal", deal_id),
         matched=wanted,
     )
     if not wanted:
         return "not in the invoice stage"
-    if ctx.done(f"invoice:deal:{deal_id}") and ctx.done(
-        f"invoice:deal:{deal_id}:pdf:{ctx.bas_ref('invoice', deal_id)}"
-    ):
-        return "invoice already issued"  # our own write's echo, or a repeat
     invoice.issue_invoice(ctx, deal_id)
     return "issued"
 

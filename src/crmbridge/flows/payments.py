@@ -88,12 +88,7 @@ def apply_payment(ctx: FlowContext, invoice_ref: str) -> str:
     deal_id = deal_of(ctx, invoice_ref, invoice)
     if deal_id is None:
         return "not from the CRM"
-    entity = ("deal", deal_id)
-    total = Decimal(str(invoice.get("СуммаДокумента") or 0))
-    paid = bas_payments.paid_amount(ctx.bas, invoice_ref)
-    state = "paid" if total > 0 and paid >= total else ("partial" if paid > 0 else "unpaid")
-    inputs = {"invoice": invoice.get("Number"), "total": str(total), "paid": str(paid)}
-    ctx.decide(FLOW, "paid amount vs invoice total", inputs, state, entity=entity)
+    paid, state = payment_state(ctx, invoice, ("deal", deal_id))
     deal = ctx.crm.get("deal", deal_id)
     if deal is None:
         return "deal gone"
@@ -101,6 +96,18 @@ def apply_payment(ctx: FlowContext, invoice_ref: str) -> str:
     if state == "paid":
         _on_paid(ctx, deal, invoice)
     return state
+
+
+def payment_state(
+    ctx: FlowContext, invoice: Record, entity: tuple[str, str]
+) -> tuple[Decimal, str]:
+    """The sum of the invoice's posted payments, and unpaid / partial / paid."""
+    total = Decimal(str(invoice.get("СуммаДокумента") or 0))
+    paid = bas_payments.paid_amount(ctx.bas, str(invoice["Ref_Key"]))
+    state = "paid" if total > 0 and paid >= total else ("partial" if paid > 0 else "unpaid")
+    inputs = {"invoice": invoice.get("Number"), "total": str(total), "paid": str(paid)}
+    ctx.decide(FLOW, "paid amount vs invoice total", inputs, state, entity=entity)
+    return paid, state
 
 
 def _on_paid(ctx: FlowContext, deal: Record, invoice: Record) -> None:

@@ -1,0 +1,49 @@
+"""Drift: a mirrored field changed on the side that does not own it.
+
+The BAS-owned deal fields (invoice number, payment status) are compared with what BAS says
+whenever the deal changes. A difference is recorded as a `drift` decision (field, CRM value,
+owner's value) and, by the configured policy, either only reported or overwritten from the owner.
+Our own writes make the values equal, so they never trigger another write: no loop.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crmbridge.connectors.base import Record
+from crmbridge.flows.context import FlowContext
+from crmbridge.flows.invoice import write_deal_fields
+from crmbridge.flows.payments import payment_state
+
+FLOW = "drift"
+
+
+def check_deal(ctx: FlowContext, deal: Record, invoice_ref: str) -> dict[str, Any]:
+    """The drifted fields as {field: {"crm": value, "bas": owner's value}} (empty: none)."""
+    invoice = ctx.bas.get("invoice", invoice_ref)
+    if invoice is None:
+        return {}
+    deal_id = str(deal["ID"])
+    paid, state = payment_state(ctx, invoice, ("deal", deal_id))
+    flow = ctx.config.flows.issue_invoice
+    payments = ctx.config.flows.payments
+    statuses = {str(k): v for k, v in (payments.statuses if payments else {}).items()}
+    inputs = {"invoice": invoice, "paid": paid, "status": statuses.get(state, state), "deal": deal}
+    expected = ctx.rules.values(ctx.rules.mapping(flow.mapping if flow else "deal_invoice"), inputs)
+    drifted = {
+        field: {"crm": deal.get(field), "bas": value}
+        for field, value in expected.items()
+        if str(deal.get(field) or "") != str(value)
+    }
+    if drifted:
+        policy = ctx.config.flows.drift.policy
+        ctx.decide(
+            FLOW,
+            f"BAS-owned deal fields (policy {policy})",
+            drifted,
+            policy,
+            entity=("deal", deal_id),
+        )
+        if policy == "overwrite":
+            write_deal_fields(ctx, deal, invoice, paid=paid, state=state)
+    return drifted
