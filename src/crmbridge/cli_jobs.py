@@ -18,6 +18,7 @@ from crmbridge.store import jobs as job_sql
 from crmbridge.store import retention
 from crmbridge.store.database import Database
 from crmbridge.store.jobs import JobFilter, Status
+from crmbridge.trace import timeline
 
 STATUSES = ("waiting", "running", "done", "dead")
 
@@ -118,6 +119,23 @@ def prune_history(db: Database, older_than_days: int, dry_run: bool) -> None:
     typer.echo(f"{verb} rows older than {before:%Y-%m-%d %H:%M} UTC: {detail}")
 
 
+def show_trace(db: Database, kind: str, key: str, as_json: bool) -> None:
+    entity, crm_id, entries = timeline(db, kind, key)
+    if as_json:
+        body = {"entity": entity, "id": crm_id, "timeline": [e.json() for e in entries]}
+        typer.echo(json.dumps(body, ensure_ascii=False, indent=2, default=str))
+        return
+    table = Table("time (UTC)", "kind", "what", "detail", title=f"{entity} {crm_id}")
+    for entry in entries:
+        detail = json.dumps(entry.detail, ensure_ascii=False, default=str)
+        table.add_row(
+            entry.at.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3], entry.kind, entry.what, detail
+        )
+    Console(width=200).print(table)
+    if not entries:
+        typer.echo(f"nothing recorded about {entity} {crm_id}")
+
+
 def register(app: typer.Typer) -> None:
     """Add the commands to the CLI."""
 
@@ -155,6 +173,18 @@ def register(app: typer.Typer) -> None:
                 raise ConfigError("name a job id, or a filter (--flow, --error, --since, --until)")
             flt = job_filter(None, flow, error, since, until)
             replay_jobs(migrated(config, database), job_id, flt, dry_run)
+
+    @app.command()
+    def trace(
+        kind: Annotated[str, typer.Argument(help="deal, company, invoice or counterparty.")],
+        key: Annotated[str, typer.Argument(help="Id, invoice number or ЄДРПОУ.")],
+        config: ConfigOption = None,
+        database: DatabaseOption = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    ) -> None:
+        """Everything crmbridge did about one deal, company or invoice, in time order."""
+        with clear_errors():
+            show_trace(migrated(config, database), kind, key, as_json)
 
     @app.command()
     def prune(

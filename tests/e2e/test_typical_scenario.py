@@ -110,3 +110,30 @@ def test_the_same_event_three_times_makes_one_invoice(
     mine = [i for i in sandbox.bas.invoices() if f"[crm:deal:{DEAL}]" in i["Комментарий"]]
     assert len(mine) == 1
     assert len(sandbox.bitrix24.comments(DEAL)) == 1
+
+
+def test_trace_answers_for_the_deal_and_for_its_invoice_number(
+    sandbox: Sandbox, app: Application, db: Database, db_url: str
+) -> None:
+    import json
+
+    from tests.e2e.test_cli_database import crmbridge
+
+    sandbox.bitrix24.set_deal_stage(DEAL, "PREPAYMENT_INVOICE")
+    enqueue(db, NewJob("deal-changed", {"id": str(DEAL)}, lock_key=f"deal:{DEAL}", coalesce=True))
+    drain(app, db)
+    number = sandbox.bitrix24.deal(DEAL)["UF_CRM_INVOICE_NUMBER"]
+
+    by_deal = crmbridge("trace", "deal", str(DEAL), "--database", db_url, "--json")
+    assert by_deal.returncode == 0, by_deal.stderr
+    timeline = json.loads(by_deal.stdout)["timeline"]
+    kinds = {entry["kind"] for entry in timeline}
+    assert kinds == {"job", "attempt", "decision", "call", "effect"}
+    whats = [entry["what"] for entry in timeline]
+    assert "issue_invoice: create invoice" in whats and "bas odata.create" in whats
+    assert [e["at"] for e in timeline] == sorted(e["at"] for e in timeline)
+
+    by_number = crmbridge("trace", "invoice", number, "--database", db_url, "--json")
+    assert json.loads(by_number.stdout)["id"] == str(DEAL)
+    table = crmbridge("trace", "deal", str(DEAL), "--database", db_url)
+    assert "create invoice" in table.stdout and "sandbox" not in table.stdout  # no webhook code
