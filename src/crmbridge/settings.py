@@ -19,30 +19,55 @@ from crmbridge.store.database import resolve_url
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
-def interpolate(value: str, environ: dict[str, str], where: str) -> str:
+class MissingVariables(ConfigError):
+    """Environment variables the config needs are not set."""
+
+    def __init__(self, path: Path, missing: list[tuple[tuple[str | int, ...], str]]) -> None:
+        self.path, self.missing = path, missing
+        listed = "; ".join(f"{_dotted(where)}: {name}" for where, name in missing)
+        super().__init__(f"{path}: environment variables not set and without a default: {listed}")
+
+
+def interpolate(value: str, environ: dict[str, str], missing: list[str] | None = None) -> str:
+    """`${VAR}` and `${VAR:-default}` replaced; names not set (and without a default) are
+    appended to `missing` (and left in place), or raise when no list is given."""
+
     def substitute(match: re.Match[str]) -> str:
         name, default = match.group(1), match.group(2)
         if name in environ:
             return environ[name]
         if default is not None:
             return default
-        raise ConfigError(f"{where}: environment variable {name} is not set and has no default")
+        if missing is None:
+            raise ConfigError(f"environment variable {name} is not set and has no default")
+        missing.append(name)
+        return match.group(0)
 
     return _VAR.sub(substitute, value)
 
 
-def _walk(node: Any, environ: dict[str, str], where: str) -> Any:
+def _walk(
+    node: Any, environ: dict[str, str], where: tuple[str | int, ...], missing: list[Any]
+) -> Any:
     if isinstance(node, str):
-        return interpolate(node, environ, where)
+        names: list[str] = []
+        value = interpolate(node, environ, names)
+        missing.extend((where, name) for name in names)
+        return value
     if isinstance(node, list):
-        return [_walk(item, environ, f"{where}[{i}]") for i, item in enumerate(node)]
+        return [_walk(item, environ, (*where, i), missing) for i, item in enumerate(node)]
     if isinstance(node, dict):
-        return {key: _walk(value, environ, f"{where}.{key}") for key, value in node.items()}
+        return {k: _walk(v, environ, (*where, str(k)), missing) for k, v in node.items()}
     return node
 
 
+def _dotted(where: tuple[str | int, ...]) -> str:
+    return ".".join(str(p) for p in where) or "(top level)"
+
+
 def read_config(path: Path, environ: dict[str, str] | None = None) -> dict[str, Any]:
-    """The config as plain data, environment variables substituted."""
+    """The config as plain data, environment variables substituted; every missing variable is
+    reported at once (MissingVariables)."""
     environ = dict(os.environ) if environ is None else environ
     try:
         text = path.read_text(encoding="utf-8")
@@ -58,7 +83,10 @@ def read_config(path: Path, environ: dict[str, str] | None = None) -> dict[str, 
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1: the config must be a mapping of settings")
-    result: dict[str, Any] = _walk(data, environ, str(path))
+    missing: list[tuple[tuple[str | int, ...], str]] = []
+    result: dict[str, Any] = _walk(data, environ, (), missing)
+    if missing:
+        raise MissingVariables(path, missing)
     return result
 
 

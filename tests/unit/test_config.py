@@ -107,7 +107,9 @@ def test_schema_errors_are_all_listed_with_lines(tmp_path: Path) -> None:
 
 def test_a_missing_environment_variable_names_the_setting(tmp_path: Path) -> None:
     path = write(tmp_path, "database: ${NO_SUCH_VAR}\n")
-    with pytest.raises(Exception, match=r"\.database: environment variable NO_SUCH_VAR is not set"):
+    with pytest.raises(
+        Exception, match=r":1: database: environment variable NO_SUCH_VAR is not set"
+    ):
         load_config(path, {})
 
 
@@ -127,3 +129,27 @@ def test_a_key_given_twice_is_refused_not_silently_overridden(tmp_path: Path) ->
     assert [str(p) for p in raised.value.problems] == [
         f"{path}:{first + 2}: systems.crm.rate: given twice (first at line {first})"
     ]
+
+
+def test_every_missing_environment_variable_is_listed_with_its_line() -> None:
+    real = EXAMPLE.with_name("bitrix24-bas.yaml")
+    with pytest.raises(ConfigProblems) as raised:
+        load_config(real, {})
+    fields = [p.field for p in raised.value.problems]
+    assert fields == [
+        "database",
+        "systems.crm.webhook_url",
+        "systems.crm.application_token",
+        "systems.bas.odata_url",
+        "systems.bas.user",
+        "systems.bas.password",
+    ]
+    env = {
+        "CRMBRIDGE_DATABASE_URL": "sqlite:///x.db",
+        "B24_WEBHOOK_URL": "https://example.bitrix24.ua/rest/1/abc123/",
+        "B24_APPLICATION_TOKEN": "token",
+        "BAS_ODATA_URL": "https://bas.example/buh/odata/standard.odata/",
+        "BAS_USER": "crm",
+        "BAS_PASSWORD": "secret",
+    }
+    assert check(load_config(real, env)) == []

@@ -11,9 +11,12 @@ from crmbridge.store.database import parse_url, safe_url
 
 def test_interpolation_uses_the_environment_then_the_default() -> None:
     env = {"HOST": "db.local"}
-    assert interpolate("${HOST}:${PORT:-5432}", env, "f") == "db.local:5432"
-    with pytest.raises(ConfigError, match="f: environment variable MISSING is not set"):
-        interpolate("${MISSING}", env, "f")
+    assert interpolate("${HOST}:${PORT:-5432}", env) == "db.local:5432"
+    with pytest.raises(ConfigError, match="environment variable MISSING is not set"):
+        interpolate("${MISSING}", env)
+    missing: list[str] = []
+    assert interpolate("${A}/${B:-b}/${C}", env, missing) == "${A}/b/${C}"
+    assert missing == ["A", "C"]
 
 
 def test_values_from_the_environment_are_not_parsed_as_yaml(tmp_path: Path) -> None:

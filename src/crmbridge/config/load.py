@@ -19,7 +19,7 @@ from crmbridge.config.locate import (
 )
 from crmbridge.config.model import Config
 from crmbridge.errors import ConfigError
-from crmbridge.settings import read_config
+from crmbridge.settings import MissingVariables, read_config
 
 
 class ConfigProblems(ConfigError):
@@ -45,9 +45,22 @@ class LoadedConfig:
 def load_config(path: Path, environ: dict[str, str] | None = None) -> LoadedConfig:
     """The validated config; raises ConfigProblems listing every schema error with its line."""
     environ = dict(os.environ) if environ is None else environ
-    data = read_config(path, environ)
-    text = path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
     lines = line_index(text)
+    try:
+        data = read_config(path, environ)
+    except MissingVariables as exc:
+        raise ConfigProblems(
+            [
+                Located(
+                    path,
+                    line_of(lines, where),
+                    dotted(where),
+                    f"environment variable {name} is not set and has no default",
+                )
+                for where, name in exc.missing
+            ]
+        ) from None
     repeated = [
         Located(path, again, dotted(key), f"given twice (first at line {first})")
         for key, first, again in duplicate_keys(text)
