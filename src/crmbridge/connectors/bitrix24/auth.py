@@ -27,7 +27,8 @@ class Webhook:
         self.user_id = int(found["user"])
         self._code = found["code"]
         self.portal = f"{parts.scheme}://{parts.netloc}"
-        self._base = f"{self.portal}{found['prefix']}{self.user_id}/{self._code}/"
+        self._rest = f"{self.portal}{found['prefix']}"
+        self._base = f"{self._rest}{self.user_id}/{self._code}/"
 
     @property
     def secrets(self) -> list[str]:
@@ -37,4 +38,4 @@ class Webhook:
         return self._base + method
 
     def __repr__(self) -> str:
-        return f"Webhook('{self.portal}/rest/{self.user_id}/***/')"
+        return f"Webhook('{self._rest}{self.user_id}/***/')"
