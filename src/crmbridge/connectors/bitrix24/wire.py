@@ -19,7 +19,7 @@ from urllib.parse import quote
 import httpx
 
 from crmbridge.connectors.http import RemoteNotFound, Unavailable, retry_after
-from crmbridge.errors import CrmbridgeError, Permanent
+from crmbridge.errors import CrmbridgeError, Permanent, Retryable
 
 PAGE_SIZE = 50
 # After a QUERY_LIMIT_EXCEEDED the portal's bucket is full; the limiter restarts from full after
@@ -77,12 +77,20 @@ def envelope(method: str, response: httpx.Response) -> Envelope:
     )
 
 
+class ExpiredToken(Retryable):
+    """The OAuth access token has expired; it is renewed and the call sent again."""
+
+    used: str | None = None  # the token the call was sent with, for single-flight renewal
+
+
 def error(method: str, code: str, description: str, status: int | None = None) -> CrmbridgeError:
     message = f"bitrix24 {method}: {description or code or 'error'}" + (
         f" ({code})" if code else ""
     )
     if status is not None and status >= 500:
         return Unavailable(message)
+    if code == "expired_token":
+        return ExpiredToken(message)
     if code == "NOT_FOUND" or (code == "" and description.strip(". ").lower() in _NOT_FOUND):
         return RemoteNotFound(message)
     return Permanent(message)
