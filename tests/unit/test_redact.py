@@ -97,8 +97,14 @@ def test_logging_filter_redacts_httpx_style_records(caplog: pytest.LogCaptureFix
     assert f"/rest/1/{MASK}/batch" in caplog.text
 
 
-def test_protect_http_logs_is_idempotent() -> None:
+def test_protect_http_logs_keeps_one_filter_that_learns_every_secret(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     name = "test.redact.idempotent"
-    protect_http_logs(Redactor(), loggers=[name])
-    protect_http_logs(Redactor(), loggers=[name])
-    assert sum(isinstance(f, RedactingFilter) for f in logging.getLogger(name).filters) == 1
+    protect_http_logs(Redactor(["first-secret"]), loggers=[name])
+    protect_http_logs(Redactor(["second-secret"]), loggers=[name])
+    logger = logging.getLogger(name)
+    assert sum(isinstance(f, RedactingFilter) for f in logger.filters) == 1
+    with caplog.at_level(logging.INFO, logger=name):
+        logger.info("x first-secret y second-secret z")
+    assert "secret" not in caplog.text

@@ -30,6 +30,8 @@ Usage (a connector never builds its own `httpx.Client`; the application wiring d
   (each system has its own error dialect); raise `RemoteNotFound`/`Permanent`/`Unavailable`.
 
 Recording never makes a call fail: a failing recorder is logged (without bodies) and ignored.
+Constructing an `HttpCaller` installs its redactor on httpx's loggers (`protect_http_logs`),
+because httpx logs every request URL at INFO and a URL may hold a secret.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from crmbridge import correlation
 from crmbridge.clock import Clock, SystemClock
 from crmbridge.connectors.ratelimit import Limiter
-from crmbridge.connectors.redact import Redactor
+from crmbridge.connectors.redact import Redactor, protect_http_logs
 from crmbridge.errors import DatabaseError, Permanent, Retryable
 from crmbridge.store.database import Database
 from crmbridge.store.journal import Exchange, record_exchange
@@ -142,6 +144,8 @@ class HttpCaller:
         self._timeout = timeout
         self._throttle = throttle
         self._clock = clock or SystemClock()
+        # httpx logs every request URL at INFO, and a URL may hold a secret (Bitrix24 webhook).
+        protect_http_logs(redactor)
 
     def __repr__(self) -> str:
         return f"HttpCaller(system={self.system!r}, limiter={self.limiter!r})"

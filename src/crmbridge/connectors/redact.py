@@ -61,11 +61,15 @@ class Redactor:
     """Masks secrets in text; `secrets` are the literal values this connector holds."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self._literals = _variants(s for s in secrets if s and len(s) >= 3)
+        self._secrets = sorted({s for s in secrets if s and len(s) >= 3})
+        self._literals = _variants(self._secrets)
         self.longest = max((len(s) for s in self._literals), default=0)
 
     def with_secrets(self, secrets: Iterable[str]) -> Redactor:
-        return Redactor([*self._literals, *secrets])
+        return Redactor([*self._secrets, *secrets])
+
+    def knows(self, other: Redactor) -> bool:
+        return set(other._secrets) <= set(self._secrets)
 
     def text(self, value: str) -> str:
         for literal in self._literals:
@@ -118,6 +122,11 @@ class RedactingFilter(logging.Filter):
         super().__init__()
         self._redactor = redactor
 
+    def learn(self, redactor: Redactor) -> None:
+        """Also mask the literal secrets `redactor` knows (one filter serves every connector)."""
+        if not self._redactor.knows(redactor):
+            self._redactor = self._redactor.with_secrets(redactor._secrets)
+
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         cleaned = self._redactor.text(message)
@@ -130,12 +139,15 @@ HTTP_LOGGERS = ("httpx", "httpcore")
 
 
 def protect_http_logs(redactor: Redactor, loggers: Iterable[str] = HTTP_LOGGERS) -> None:
-    """Install `RedactingFilter` on httpx's loggers; the application wiring calls this once.
+    """Install `RedactingFilter` on httpx's loggers (every `HttpCaller` does, for its secrets).
 
     httpx logs `HTTP Request: POST <url>` at INFO, and a Bitrix24 webhook URL holds its secret.
-    Idempotent: a second call does not stack filters.
+    Idempotent: one filter per logger, which learns the secrets of each further redactor.
     """
     for name in loggers:
         logger = logging.getLogger(name)
-        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+        found = [f for f in logger.filters if isinstance(f, RedactingFilter)]
+        if found:
+            found[0].learn(redactor)
+        else:
             logger.addFilter(RedactingFilter(redactor))

@@ -1,0 +1,76 @@
+"""The connector contract, for Bitrix24 against the sandbox (kind: company)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from urllib.parse import urlencode
+
+import pytest
+
+from crmbridge.connectors.base import Record
+from crmbridge.connectors.bitrix24 import Bitrix24Connector
+from crmbridge.sandbox.server import Sandbox
+from crmbridge.store.database import Database
+from tests.integration.connectors.bitrix24_support import (
+    APPLICATION_TOKEN,
+    WEBHOOK_CODE,
+    sandbox_and_connector,
+)
+from tests.integration.connectors.contract import ConnectorContract, ContractAdapter
+
+EXTRA_COMPANIES = 60  # the seed has 7 companies; lists must span more than one page of 50
+
+
+class Bitrix24Adapter:
+    kind = "company"
+    page_size = 50
+
+    def __init__(self, sandbox: Sandbox, connector: Bitrix24Connector) -> None:
+        self.sandbox = sandbox
+        self.connector = connector
+        self.secrets = [WEBHOOK_CODE, APPLICATION_TOKEN]
+
+    def new_record(self, n: int) -> Record:
+        return {"TITLE": f"ТОВ «Контракт {n}»", "COMMENTS": "створено тестом", "REVENUE": "10.50"}
+
+    def changed(self, record: Record) -> Record:
+        return {"TITLE": f"{record['TITLE']} (змінено)"}
+
+    def agrees(self, written: Record, read: Record) -> bool:
+        return all(str(read.get(k)) == str(v) for k, v in written.items())
+
+    def key_of(self, record: Record) -> str:
+        return str(record["ID"])
+
+    def missing_key(self) -> str:
+        return "987654"
+
+    def stored_keys(self) -> set[str]:
+        with self.sandbox.bitrix24.portal.lock:
+            return {str(k) for k in self.sandbox.bitrix24.portal.table("company")}
+
+    def touch(self, key: str) -> None:
+        self.sandbox.bitrix24.call("crm.company.update", {"id": key, "fields": {"COMMENTS": "x"}})
+
+    def _delivery(self, token: str) -> bytes:
+        pairs = self.sandbox.bitrix24.events.payload("ONCRMCOMPANYUPDATE", 5, 3)
+        pairs = [(k, token if k == "auth[application_token]" else v) for k, v in pairs]
+        return urlencode(pairs).encode()
+
+    def authentic_webhook(self) -> tuple[bytes, Mapping[str, str], str]:
+        return self._delivery(APPLICATION_TOKEN), _FORM, "3"
+
+    def forged_webhook(self) -> tuple[bytes, Mapping[str, str]]:
+        return self._delivery("forged-" + APPLICATION_TOKEN[:-1]), _FORM
+
+
+_FORM = {"content-type": "application/x-www-form-urlencoded"}
+
+
+class TestBitrix24Contract(ConnectorContract):
+    @pytest.fixture
+    def adapter(self, db: Database) -> Iterator[ContractAdapter]:
+        with sandbox_and_connector(db) as (sandbox, connector):
+            for n in range(EXTRA_COMPANIES):
+                sandbox.bitrix24.call("crm.company.add", {"fields": {"TITLE": f"ФОП Дод {n}"}})
+            yield Bitrix24Adapter(sandbox, connector)
