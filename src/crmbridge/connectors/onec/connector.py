@@ -86,7 +86,7 @@ class BasConnector:
 
     def put(self, kind: str, record: Record, key: str | None = None) -> str:
         name = entity_set(kind)
-        body, version = self._writable(name, record)
+        body, version = writable(record)
         if key is None and version and record.get("Ref_Key"):
             key = str(record["Ref_Key"])  # read from 1C (it has a DataVersion): an update
         if key is None:
@@ -163,23 +163,6 @@ class BasConnector:
                 return str(ref)  # an earlier attempt created it; the key makes it idempotent
             raise
 
-    def _writable(self, name: str, record: Record) -> tuple[dict[str, Any], str | None]:
-        """The body to send and the If-Match: what 1C echoes on a read but ignores on a write
-        (metadata, link URLs, predefined flags, rows' owner key) is dropped, so a record read
-        with `get` can be changed and put back; `Posted` too when it was read (it has a
-        DataVersion) — written by a mapping, the field check refuses it (posting is `post()`)."""
-        version = record.get("DataVersion")
-        echoed = {"odata.metadata", "DataVersion", "Predefined", "PredefinedDataName"}
-        echoed |= {"Posted"} if version else set()
-        body = {
-            k: v for k, v in record.items() if k not in echoed and "@navigationLinkUrl" not in k
-        }
-        entity = self.metadata.entity(name)
-        for table in entity.tables() if entity is not None else {}:
-            if isinstance(body.get(table), list):
-                body[table] = [_row(r) for r in body[table]]
-        return body, str(version) if version else None
-
     def _since(self, name: str, state: DocumentCursor) -> query.Query:
         start = state.start(self.options.lag)
         posted = "Posted eq true" if name in RECEIPTS else None
@@ -187,8 +170,27 @@ class BasConnector:
         return query.Query(filter=query.all_of(since, posted), orderby=("Date", "Ref_Key"))
 
 
+def writable(record: Record) -> tuple[dict[str, Any], str | None]:
+    """The body to send and its If-Match. What 1C echoes on a read but ignores on a write
+    (metadata, link URLs, predefined flags, the owner's key repeated in tabular rows) is
+    dropped, so a record read with `get` can be changed and put back; `Posted` too when the
+    record was read (it has a DataVersion) — written by a mapping, the field check refuses it
+    (posting is `post()`)."""
+    version = record.get("DataVersion")
+    echoed = {"odata.metadata", "DataVersion", "Predefined", "PredefinedDataName"}
+    echoed |= {"Posted"} if version else set()
+    body: dict[str, Any] = {}
+    for name, value in record.items():
+        if name in echoed or name.endswith("@navigationLinkUrl"):
+            continue
+        body[name] = [_row(r) for r in value] if isinstance(value, list) else value
+    return body, str(version) if version else None
+
+
 def _row(row: Any) -> Any:
-    return {k: v for k, v in row.items() if k != "Ref_Key"} if isinstance(row, dict) else row
+    if not isinstance(row, Mapping):
+        return row
+    return {k: v for k, v in row.items() if k != "Ref_Key"}
 
 
 def entity_set(kind: str) -> str:
