@@ -13,6 +13,7 @@ A record read from 1C (it has a `DataVersion`) put back without a key updates it
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -80,12 +81,12 @@ class BasConnector:
     # the Connector shape ------------------------------------------------------------------
     def get(self, kind: str, key: str) -> Record | None:
         try:
-            return self.client.read(entity_set(kind), key)
+            return self.client.read(self.entity_set(kind), key)
         except NotFound:
             return None
 
     def put(self, kind: str, record: Record, key: str | None = None) -> str:
-        name = entity_set(kind)
+        name = self.entity_set(kind)
         body, version = writable(record)
         if key is None and version and record.get("Ref_Key"):
             key = str(record["Ref_Key"])  # read from 1C (it has a DataVersion): an update
@@ -102,7 +103,7 @@ class BasConnector:
         stable, but an insert during the walk shifts later pages, hence the dedupe)."""
         found = query.Query(filter=query.matching(filters or {}), orderby=("Ref_Key",))
         seen: set[str] = set()
-        for page in self.client.pages(entity_set(kind), found, self.options.page_size):
+        for page in self.client.pages(self.entity_set(kind), found, self.options.page_size):
             for record in page:
                 if record["Ref_Key"] not in seen:
                     seen.add(record["Ref_Key"])
@@ -111,7 +112,7 @@ class BasConnector:
     def changes(self, kind: str, cursor: dict[str, Any] | None) -> Page:
         """Documents by `Date` from the cursor's boundary minus the lag window; payments only
         once posted. Records already handed out (same DataVersion) are skipped."""
-        name = entity_set(kind)
+        name = self.entity_set(kind)
         entity = self.metadata.entity(name)
         if entity is None or "Date" not in entity.properties:
             raise Permanent(f"changes() reads documents by Date; {kind} has none")
@@ -138,20 +139,27 @@ class BasConnector:
     def post(self, kind: str, ref: str, *, operational: bool = False) -> None:
         """Post a document (re-posting a posted one re-runs posting: safe to retry)."""
         flag = "true" if operational else "false"
-        self.client.action(entity_set(kind), ref, "Post", {"PostingModeOperational": flag})
+        self.client.action(self.entity_set(kind), ref, "Post", {"PostingModeOperational": flag})
 
     def unpost(self, kind: str, ref: str) -> None:
-        self.client.action(entity_set(kind), ref, "Unpost", {})
+        self.client.action(self.entity_set(kind), ref, "Unpost", {})
 
     def invoice_pdf(self, ref: str) -> bytes:
         """The printable invoice from the extension's HTTP service `hs/crm/invoice/<ref>/pdf`."""
-        path = f"hs/crm/invoice/{literals.guid(ref)[5:-1]}/pdf"
+        path = f"hs/crm/invoice/{uuid.UUID(ref)}/pdf"  # a GUID, so nothing to escape
         data = self.client.download(path, "hs.invoice_pdf", key=ref).content
         if not data.startswith(b"%PDF"):
             raise Permanent(
                 f"the invoice print service answered something else than a PDF for {ref}"
             )
         return data
+
+    def entity_set(self, kind: str) -> str:
+        """The set of a kind; Permanent if this infobase does not publish it."""
+        name = entity_set(kind)
+        if self.metadata.entity(name) is None:
+            raise Permanent(f"{name} ({kind}) is not in the OData composition of this infobase")
+        return name
 
     # helpers ------------------------------------------------------------------------------
     def _create(self, name: str, body: dict[str, Any]) -> str:
