@@ -9,6 +9,8 @@ sent): 1C would silently drop a misspelt field. `put` takes the record's `DataVe
 `VersionConflict`, Retryable: the next attempt re-reads). A create may carry its own `Ref_Key`
 (e.g. a UUIDv5 of the CRM id); a retry then meets 1C's "key already exists" and is a success.
 A record read from 1C (it has a `DataVersion`) put back without a key updates its own `Ref_Key`.
+A configuration update can add fields: before refusing, `$metadata` is read again, at most once
+per `Options.metadata_refresh`.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class Options:
     page_size: int = 100
     lag: timedelta = timedelta(days=3)  # payments are often entered days after their date
     changes_size: int = 100
+    metadata_refresh: timedelta = timedelta(minutes=10)  # least time between two re-reads
 
 
 class BasConnector:
@@ -68,6 +71,7 @@ class BasConnector:
         self.options = options or Options()
         self._clock = clock
         self._secret = webhook_secret
+        self._metadata_at = clock.now()
 
     @classmethod
     def start(cls, client: ODataClient, profile: str, clock: Clock, **kw: Any) -> BasConnector:
@@ -132,9 +136,22 @@ class BasConnector:
 
     # 1C specifics -------------------------------------------------------------------------
     def check(self, name: str, body: Mapping[str, Any]) -> None:
+        """UnknownFields if the body writes a field the infobase does not have."""
         problems = self.metadata.check_record(name, body)
+        if problems and self.refresh_metadata():
+            problems = self.metadata.check_record(name, body)
         if problems:
             raise UnknownFields(name, problems)
+
+    def refresh_metadata(self) -> bool:
+        """Reads `$metadata` again unless it was read recently; whether it did."""
+        now = self._clock.now()
+        if now - self._metadata_at < self.options.metadata_refresh:
+            return False
+        found = parse_metadata(self.client.metadata())
+        self.profile = checked(self.profile.name, found)
+        self.metadata, self._metadata_at = found, now
+        return True
 
     def post(self, kind: str, ref: str, *, operational: bool = False) -> None:
         """Post a document (re-posting a posted one re-runs posting: safe to retry)."""
