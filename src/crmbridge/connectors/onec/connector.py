@@ -164,7 +164,7 @@ class BasConnector:
     def invoice_pdf(self, ref: str) -> bytes:
         """The printable invoice from the extension's HTTP service `hs/crm/invoice/<ref>/pdf`."""
         path = f"hs/crm/invoice/{uuid.UUID(ref)}/pdf"  # a GUID, so nothing to escape
-        data = self.client.download(path, "hs.invoice_pdf", key=ref).content
+        data = self.client.download(path, "hs.invoice_pdf").content
         if not data.startswith(b"%PDF"):
             raise Permanent(
                 f"the invoice print service answered something else than a PDF for {ref}"
@@ -182,7 +182,7 @@ class BasConnector:
     def _create(self, name: str, body: dict[str, Any]) -> str:
         ref = body.get("Ref_Key")
         try:
-            return str(self.client.create(name, body, key=ref)["Ref_Key"])
+            return str(self.client.create(name, body)["Ref_Key"])
         except OneCError as error:
             if ref and error.code == KEY_EXISTS:
                 return str(ref)  # an earlier attempt created it; the key makes it idempotent
