@@ -39,6 +39,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 from urllib.parse import urlencode
@@ -247,14 +248,13 @@ class HttpCaller:
         return None if text is None else self.redactor.clipped(text, self._body_limit)
 
 
+@dataclass(frozen=True, slots=True)
 class _Call:
-    __slots__ = ("business_key", "kwargs", "method", "operation", "url")
-
-    def __init__(
-        self, method: str, url: str, operation: str, key: str | None, kwargs: dict[str, Any]
-    ) -> None:
-        self.method, self.url, self.operation = method, url, operation
-        self.business_key, self.kwargs = key, kwargs
+    method: str
+    url: str
+    operation: str
+    business_key: str | None
+    kwargs: dict[str, Any]
 
 
 def _encode_json(kwargs: dict[str, Any]) -> dict[str, Any]:
