@@ -42,7 +42,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
-from urllib.parse import urlencode
+from urllib.parse import unquote, unquote_plus, urlencode
 
 import httpx
 from sqlalchemy.exc import SQLAlchemyError
@@ -207,7 +207,8 @@ class HttpCaller:
         failure: Exception | None,
     ) -> None:
         url = str(response.request.url) if response is not None else call.url
-        safe_url = self.redactor.text(url)
+        # Decoded, so `Catalog_Контрагенты` reads as such in the trace; redacted after decoding.
+        safe_url = self.redactor.text(_readable(url))
         status = response.status_code if response is not None else None
         log.debug(
             "%s %s %s %s → %s in %.0f ms",
@@ -255,6 +256,12 @@ class _Call:
     operation: str
     business_key: str | None
     kwargs: dict[str, Any]
+
+
+def _readable(url: str) -> str:
+    """The URL percent-decoded for people (`+` is a space only in the query)."""
+    path, mark, query = url.partition("?")
+    return unquote(path) + mark + unquote_plus(query)
 
 
 def _encode_json(kwargs: dict[str, Any]) -> dict[str, Any]:
