@@ -12,6 +12,8 @@ from __future__ import annotations
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -28,6 +30,7 @@ from crmbridge.store.database import Database, open_database
 from crmbridge.store.migrate import migrate
 
 RECORDS = 10_000
+RUNS = 3  # of the batch path, each on a fresh portal; the median is reported
 BASELINE_SAMPLE = 500
 RATE, BURST, PER_BATCH = 10.0, 50, 50
 _NS = uuid.UUID("0b5c2a4e-5d59-4f8e-9a57-2f9b3c1d7e10")
@@ -74,7 +77,8 @@ def _timed(client: httpx.Client, base: str, records: int, work: Any) -> Run:
     return Run(records, seconds, stats["requests"], stats["rate_limited"])
 
 
-def measure() -> tuple[Run, Run, int]:
+@contextmanager
+def _portal() -> Iterator[tuple[Sandbox, str, httpx.Client, Database]]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     settings = SandboxSettings(seed_size=20, b24_rate=RATE, b24_burst=BURST, public_url=base)
@@ -86,28 +90,37 @@ def measure() -> tuple[Run, Run, int]:
     ):
         db = open_database(f"sqlite:///{Path(tmp) / 'bench.db'}")
         migrate(db)
-        batch_records = products(RECORDS, "b")
-        ids: list[str] = []
-        bulk = _timed(
-            client,
-            base,
-            RECORDS,
-            lambda: ids.extend(_connector(client, sandbox, db).upsert_products(batch_records)),
-        )
-        assert len(set(ids)) == RECORDS, "every product got its own id"
-        time.sleep(BURST / RATE + 1)  # let the portal's bucket drain before the baseline
-        one = _connector(client, sandbox, db).catalog
-        sample = products(BASELINE_SAMPLE, "s")
-        baseline = _timed(client, base, BASELINE_SAMPLE, lambda: [one.add_one(r) for r in sample])
-        with sandbox.bitrix24.portal.lock:
-            stored = len(sandbox.bitrix24.portal.table("product"))
+        yield sandbox, base, client, db
         db.dispose()
     sandbox.close()
-    return bulk, baseline, stored
+
+
+def _bulk() -> Run:
+    with _portal() as (sandbox, base, client, db):
+        records, ids = products(RECORDS, "b"), list[str]()
+        connector = _connector(client, sandbox, db)
+        seeded = _products_in(sandbox)
+        run = _timed(client, base, RECORDS, lambda: ids.extend(connector.upsert_products(records)))
+        stored = _products_in(sandbox) - seeded
+    assert len(set(ids)) == stored == RECORDS, "every product stored once"
+    return run
+
+
+def _products_in(sandbox: Sandbox) -> int:
+    with sandbox.bitrix24.portal.lock:
+        return len(sandbox.bitrix24.portal.table("product"))
+
+
+def _baseline() -> Run:
+    with _portal() as (sandbox, base, client, db):
+        catalog = _connector(client, sandbox, db).catalog
+        sample = products(BASELINE_SAMPLE, "s")
+        return _timed(client, base, BASELINE_SAMPLE, lambda: [catalog.add_one(r) for r in sample])
 
 
 def run() -> str:
-    bulk, baseline, stored = measure()
+    runs = sorted((_bulk() for _ in range(RUNS)), key=lambda r: r.seconds)
+    bulk, baseline = runs[len(runs) // 2], _baseline()
     batches = RECORDS / PER_BATCH
     bound = (batches - BURST) / RATE  # the first 50 requests go at once, the rest at RATE
     plain_bound = batches / RATE
@@ -117,13 +130,14 @@ def run() -> str:
     speedup = extrapolated / bulk.seconds
     return "\n".join(
         [
-            "## Bitrix24 backfill: bulk upsert of 10,000 products",
+            f"## Bitrix24 backfill: bulk upsert of {RECORDS:,} products",
             "",
             "Command: `python -m bench bitrix24` (sandbox in-process on loopback with the leaky "
             f"bucket at {RATE:g} req/s, burst {BURST}; the connector's limiter set the same; "
             "exchanges recorded in a SQLite exchange log).",
             "",
-            "| path | records | requests | wall time | 503 QUERY_LIMIT_EXCEEDED |",
+            f"| path | records | requests | wall time (median of {RUNS} for the batch path) "
+            "| 503 QUERY_LIMIT_EXCEEDED |",
             "|---|---:|---:|---:|---:|",
             f"| `upsert_products` (lookup by XML_ID, then 50 adds per `batch`) | {bulk.records:,}"
             f" | {bulk.requests} | {bulk.seconds:.2f} s | {bulk.rate_limited} |",
@@ -133,12 +147,17 @@ def run() -> str:
             f"- Bound: ({RECORDS:,} ÷ {PER_BATCH} − {BURST} burst) ÷ {RATE:g} req/s = "
             f"**{bound:.1f} s**; wall ÷ bound = **{ratio:.3f}** (target ≤ 1.15). Without "
             f"crediting the burst the bound is {plain_bound:.1f} s (ratio "
-            f"{bulk.seconds / plain_bound:.3f}).",
-            f"- 503 `QUERY_LIMIT_EXCEEDED` answers (`/sandbox/stats`): **{bulk.rate_limited}** "
-            f"batch path, {baseline.rate_limited} baseline.",
+            f"{bulk.seconds / plain_bound:.3f}). Runs: "
+            + ", ".join(f"{r.seconds:.2f} s" for r in runs)
+            + ". The 4 XML_ID lookups go first, while the bucket is empty, and the sandbox "
+            "filters linearly (~0.15 s each), so part of the empty bucket's drain is unused.",
+            "- 503 `QUERY_LIMIT_EXCEEDED` answers (`/sandbox/stats`): "
+            f"**{sum(r.rate_limited for r in runs)}** in {RUNS} batch runs, "
+            f"{baseline.rate_limited} baseline.",
             f"- Baseline measured on {baseline.records} records ({per_record * 1000:.1f} ms per "
             f"record) and extrapolated per record to {RECORDS:,}: {extrapolated:.0f} s; the batch "
             f"path is **{speedup:.0f}×** faster (target ≥ 30×).",
-            f"- Products in the portal afterwards: {stored:,} (seed + batch + sample).",
+            "  (The sample enjoys the initial burst too, so per-record extrapolation understates "
+            "the baseline slightly; the true figure is higher.)",
         ]
     )

@@ -69,6 +69,13 @@ def test_envelope_maps_failures(response: httpx.Response, kind: type[Exception])
     assert "crm.deal.get" in str(caught.value)
 
 
+def test_a_moved_portal_names_the_new_host_not_the_secret() -> None:
+    moved = answer(302, text="", Location="https://new.bitrix24.eu/rest/1/s3cr3t/crm.deal.get")
+    with pytest.raises(Permanent, match=r"moved to new\.bitrix24\.eu") as caught:
+        wire.envelope("crm.deal.get", moved)
+    assert "s3cr3t" not in str(caught.value)
+
+
 def test_expired_token_is_retryable_the_rest_of_auth_is_not() -> None:
     assert issubclass(wire.ExpiredToken, Retryable)
     assert not isinstance(wire.error("m", "NO_AUTH_FOUND", "Wrong", 401), Retryable)

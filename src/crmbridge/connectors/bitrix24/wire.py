@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -65,6 +65,12 @@ def throttle(response: httpx.Response) -> float | None:
 
 def envelope(method: str, response: httpx.Response) -> Envelope:
     """The parsed envelope of a successful call; raises the mapped error otherwise."""
+    if response.is_redirect:
+        # A portal whose address changed answers 302; following it would turn POST into GET.
+        moved = urlsplit(response.headers.get("location", "")).netloc or "elsewhere"
+        raise Permanent(
+            f"bitrix24 {method}: the portal moved to {moved}; update the connector's URL"
+        )
     body = _json(response)
     if body is None:
         if response.status_code >= 500 or response.status_code == 200:
