@@ -5,10 +5,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from bench import queue
+from bench import bitrix24_backfill, queue
 from bench.report import DOC, write_section
 
-BENCHMARKS: dict[str, Callable[[], str]] = {"queue": queue.run}
+BENCHMARKS: dict[str, Callable[[], str]] = {"queue": queue.run, "bitrix24": bitrix24_backfill.run}
 
 
 def main(names: list[str]) -> None:

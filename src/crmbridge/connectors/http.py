@@ -39,9 +39,10 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
-from urllib.parse import urlencode
+from urllib.parse import unquote, unquote_plus, urlencode
 
 import httpx
 from sqlalchemy.exc import SQLAlchemyError
@@ -206,7 +207,8 @@ class HttpCaller:
         failure: Exception | None,
     ) -> None:
         url = str(response.request.url) if response is not None else call.url
-        safe_url = self.redactor.text(url)
+        # Decoded, so `Catalog_Контрагенты` reads as such in the trace; redacted after decoding.
+        safe_url = self.redactor.text(_readable(url))
         status = response.status_code if response is not None else None
         log.debug(
             "%s %s %s %s → %s in %.0f ms",
@@ -247,14 +249,19 @@ class HttpCaller:
         return None if text is None else self.redactor.clipped(text, self._body_limit)
 
 
+@dataclass(frozen=True, slots=True)
 class _Call:
-    __slots__ = ("business_key", "kwargs", "method", "operation", "url")
+    method: str
+    url: str
+    operation: str
+    business_key: str | None
+    kwargs: dict[str, Any]
 
-    def __init__(
-        self, method: str, url: str, operation: str, key: str | None, kwargs: dict[str, Any]
-    ) -> None:
-        self.method, self.url, self.operation = method, url, operation
-        self.business_key, self.kwargs = key, kwargs
+
+def _readable(url: str) -> str:
+    """The URL percent-decoded for people (`+` is a space only in the query)."""
+    path, mark, query = url.partition("?")
+    return unquote(path) + mark + unquote_plus(query)
 
 
 def _encode_json(kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -40,7 +40,9 @@ MAX_PAGES = 1000  # a changes() loop that has not ended by then never will
 class ContractAdapter(Protocol):
     connector: Connector
     kind: str  # a kind the connector can get, put, iterate and poll for changes
-    page_size: int  # the remote page size; the sandbox must hold more records than this
+    # The page size the connector reads with; the sandbox must hold more records of `kind` than
+    # this (create them in the adapter fixture when the seed has fewer, as the Bitrix24 one does).
+    page_size: int
     secrets: list[str]  # strings that must never appear in repr, logs or the exchange log
 
     def new_record(self, n: int) -> Record:

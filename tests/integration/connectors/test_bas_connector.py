@@ -183,3 +183,13 @@ def test_lock_conflict_is_retryable(sandbox: Sandbox, bas: BasConnector) -> None
     sandbox.control.set_fault("bas", "error500")
     with pytest.raises(errors.Locked):
         bas.get("counterparty", sandbox.seed.counterparties[0].ref_key)
+
+
+def test_requests_share_the_bas_concurrency_cap(sandbox: Sandbox) -> None:
+    with bas_connector(sandbox, sessions=4, processes=2) as bas:
+        limiter = bas.client._caller.limiter  # type: ignore[attr-defined]
+        assert isinstance(limiter, ConcurrencyCap) and limiter.limit == 2
+        with limiter.slot(), limiter.slot():  # both sessions busy elsewhere
+            assert limiter.in_use == 2
+        assert bas.get("counterparty", sandbox.seed.counterparties[0].ref_key) is not None
+        assert limiter.in_use == 0

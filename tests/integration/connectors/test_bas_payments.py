@@ -128,12 +128,13 @@ def test_a_row_of_another_type_in_the_composite_does_not_link(
 
 def drain(bas: BasConnector, cursor: dict[str, Any] | None) -> tuple[list[str], dict[str, Any]]:
     refs: list[str] = []
-    while True:
+    for _ in range(100):
         page = bas.changes("payment", cursor)
         cursor = page.cursor
         if not page.records:
             return refs, cursor
         refs += [r["Ref_Key"] for r in page.records]
+    raise AssertionError("changes() did not run dry after 100 pages")
 
 
 def test_changes_hand_out_each_posted_payment_once(sandbox: Sandbox) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import pytest
 
 from crmbridge.connectors.base import Record
 from crmbridge.connectors.bitrix24 import Bitrix24Connector
+from crmbridge.sandbox.bitrix24 import records
 from crmbridge.sandbox.server import Sandbox
 from crmbridge.store.database import Database
 from tests.integration.connectors.bitrix24_support import (
@@ -16,7 +18,7 @@ from tests.integration.connectors.bitrix24_support import (
     WEBHOOK_CODE,
     sandbox_and_connector,
 )
-from tests.integration.connectors.contract import ConnectorContract, ContractAdapter
+from tests.integration.connectors.contract import ConnectorContract, ContractAdapter, drain
 
 EXTRA_COMPANIES = 60  # the seed has 7 companies; lists must span more than one page of 50
 
@@ -68,6 +70,18 @@ _FORM = {"content-type": "application/x-www-form-urlencoded"}
 
 
 class TestBitrix24Contract(ConnectorContract):
+    def test_a_late_commit_inside_the_overlap_is_reported(self, adapter: Bitrix24Adapter) -> None:
+        """A record that shows up after the cursor passed its (older) stamp is still found."""
+        _, cursor = drain(adapter, None)
+        portal = adapter.sandbox.bitrix24.portal
+        with portal.lock:
+            newest = max(r["DATE_MODIFY"] for r in portal.table("company").values())
+            late_stamp = (datetime.fromisoformat(newest) - timedelta(seconds=20)).isoformat()
+            late = records.new_company(portal.next_id("company"), datetime.now(UTC))
+            late.update(TITLE="Запізнілий запис", DATE_MODIFY=late_stamp)
+            portal.table("company")[int(late["ID"])] = late
+        assert drain(adapter, cursor)[0] == [late["ID"]]
+
     @pytest.fixture
     def adapter(self, db: Database) -> Iterator[ContractAdapter]:
         with sandbox_and_connector(db) as (sandbox, connector):

@@ -109,6 +109,18 @@ def test_business_key_argument_wins_over_the_context(
     assert row["business_key"] == "product:9"
 
 
+def test_cyrillic_urls_are_logged_readable_and_still_redacted(
+    db: Database, client: httpx.Client, base_url: str, clock: FakeClock
+) -> None:
+    http = caller(client, clock, db)
+    url = f"{base_url}/rest/1/{SECRET}/echo"
+    http.request(
+        "POST", url, operation="t", business_key="cyr", params={"$filter": "Description eq 'Угода'"}
+    )
+    [row] = exchanges_for(db, business_key="cyr")
+    assert "Description eq 'Угода'" in row["url"] and SECRET not in row["url"]
+
+
 def test_bodies_are_cut_at_the_limit(
     db: Database, client: httpx.Client, base_url: str, clock: FakeClock
 ) -> None:

@@ -1,8 +1,18 @@
-"""The Bitrix24 connector: inbound-webhook REST v2 (legacy `crm.*` methods), batch, events.
+"""The Bitrix24 connector: REST v2 (legacy `crm.*` methods), batch, events.
 
-Build one with `connect(client, webhook_url, limiter=..., recorder=..., application_token=...)`.
+Build one with `connect(client, webhook_url, limiter=..., recorder=..., application_token=...)`
+(inbound webhook), or `connect_app(client, client_id=..., client_secret=..., store=..., ...)`
+(OAuth application; tokens renewed on `expired_token`, single flight).
 """
 
-from crmbridge.connectors.bitrix24.connector import Bitrix24Connector, connect
+from crmbridge.connectors.bitrix24.connector import Bitrix24Connector, connect, connect_app
+from crmbridge.connectors.bitrix24.oauth import MemoryTokenStore, Tokens, TokenStore
 
-__all__ = ["Bitrix24Connector", "connect"]
+__all__ = [
+    "Bitrix24Connector",
+    "MemoryTokenStore",
+    "TokenStore",
+    "Tokens",
+    "connect",
+    "connect_app",
+]

@@ -1,13 +1,32 @@
-"""Inbound-webhook authentication: the secret is part of the URL (`/rest/<user>/<code>/`)."""
+"""How a call is authenticated: the `Auth` shape, and the inbound webhook (the secret is part of
+the URL, `/rest/<user>/<code>/`). OAuth application mode is in `oauth.py`."""
 
 from __future__ import annotations
 
 import re
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from crmbridge.errors import ConfigError
 
 _PATH = re.compile(r"^(?P<prefix>.*/rest/)(?P<user>\d+)/(?P<code>[^/]+)/?$")
+
+
+class Auth(Protocol):
+    @property
+    def secrets(self) -> list[str]:
+        """Literal secrets for the redactor."""
+        ...
+
+    def method_url(self, method: str) -> str: ...
+
+    def sign(self, params: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+        """The params to send (with a token, for OAuth) and the token used, if any."""
+        ...
+
+    def renew(self, used: str | None) -> bool:
+        """After `expired_token`: get a fresh token (once for all threads); True to retry."""
+        ...
 
 
 class Webhook:
@@ -27,7 +46,8 @@ class Webhook:
         self.user_id = int(found["user"])
         self._code = found["code"]
         self.portal = f"{parts.scheme}://{parts.netloc}"
-        self._base = f"{self.portal}{found['prefix']}{self.user_id}/{self._code}/"
+        self._rest = f"{self.portal}{found['prefix']}"
+        self._base = f"{self._rest}{self.user_id}/{self._code}/"
 
     @property
     def secrets(self) -> list[str]:
@@ -36,5 +56,11 @@ class Webhook:
     def method_url(self, method: str) -> str:
         return self._base + method
 
+    def sign(self, params: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+        return params, None  # the URL is the credential
+
+    def renew(self, used: str | None) -> bool:
+        return False  # a webhook code does not expire by itself
+
     def __repr__(self) -> str:
-        return f"Webhook('{self.portal}/rest/{self.user_id}/***/')"
+        return f"Webhook('{self._rest}{self.user_id}/***/')"

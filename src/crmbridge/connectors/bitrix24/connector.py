@@ -17,6 +17,7 @@ from crmbridge.connectors.bitrix24.catalog import Catalog
 from crmbridge.connectors.bitrix24.companies import Companies
 from crmbridge.connectors.bitrix24.deals import Deals
 from crmbridge.connectors.bitrix24.kinds import kind as kind_of
+from crmbridge.connectors.bitrix24.oauth import OAUTH_SERVER, OAuthApp, TokenStore
 from crmbridge.connectors.bitrix24.rest import TIMEOUT, RestClient
 from crmbridge.connectors.http import ExchangeRecorder, HttpCaller, RemoteNotFound
 from crmbridge.connectors.ratelimit import Limiter
@@ -44,7 +45,7 @@ class Bitrix24Connector:
         self.offline = events.OfflineEvents(rest)
 
     def __repr__(self) -> str:
-        return f"Bitrix24Connector({self.rest.webhook!r})"
+        return f"Bitrix24Connector({self.rest.auth!r})"
 
     # Connector --------------------------------------------------------------------------------
     def get(self, kind: str, key: str) -> Record | None:
@@ -106,3 +107,37 @@ def connect(
         clock=clock,
     )
     return Bitrix24Connector(RestClient(caller, webhook), application_token=application_token)
+
+
+def connect_app(
+    client: httpx.Client,
+    *,
+    client_id: str,
+    client_secret: str,
+    store: TokenStore,
+    limiter: Limiter,
+    recorder: ExchangeRecorder | None,
+    application_token: str | None = None,
+    oauth_server: str = OAUTH_SERVER,
+    body_limit: int = 4096,
+    clock: Clock | None = None,
+) -> Bitrix24Connector:
+    """Wire a connector for an OAuth application installation (tokens in `store`)."""
+    # Tokens rotate, so only the client secret is a literal; `auth`, `access_token` and
+    # `refresh_token` values are masked by name wherever they travel.
+    redactor = Redactor([client_secret, *([application_token] if application_token else [])])
+    caller = HttpCaller(
+        client,
+        system=SYSTEM,
+        limiter=limiter,
+        recorder=recorder,
+        redactor=redactor,
+        body_limit=body_limit,
+        timeout=TIMEOUT,
+        throttle=wire.throttle,
+        clock=clock,
+    )
+    app = OAuthApp(
+        caller, client_id=client_id, client_secret=client_secret, store=store, server=oauth_server
+    )
+    return Bitrix24Connector(RestClient(caller, app), application_token=application_token)

@@ -70,9 +70,16 @@ class OfflineEvents:
     def __init__(self, rest: RestClient) -> None:
         self._rest = rest
 
-    def reserve(self, limit: int = 50) -> OfflineBatch:
-        """Up to `limit` events, reserved (not removed) until `confirm()`."""
-        answer = self._rest.result("event.offline.get", {"limit": limit, "clear": 0})
+    def reserve(self, limit: int = 50, *, process_id: str | None = None) -> OfflineBatch:
+        """Up to `limit` events, reserved (not removed) until `confirm()`.
+
+        Keep the batch's `process_id` until it is confirmed: after a crash, passing it back hands
+        out the still-unconfirmed events of that batch again (plus new ones).
+        """
+        params: dict[str, Any] = {"limit": limit, "clear": 0}
+        if process_id:
+            params["process_id"] = process_id
+        answer = self._rest.result("event.offline.get", params)
         raw = answer.get("events") if isinstance(answer, Mapping) else None
         events = [e for item in raw or [] if (e := _offline_event(item)) is not None]
         process = answer.get("process_id") if isinstance(answer, Mapping) else None
@@ -93,7 +100,8 @@ def _offline_event(item: Any) -> ChangedEvent | None:
     entity_id = fields.get("ID") if isinstance(fields, Mapping) else None
     kind = EVENT_KINDS.get(name)
     if kind is None or entity_id is None:
-        log.info("bitrix24 offline event %s ignored", name or "?")
+        # Confirmed with its batch all the same: it would otherwise come back forever.
+        log.info("bitrix24 offline event %s ignored (no handler or no entity id)", name or "?")
         return None
     # ID + TIMESTAMP_X: the portal collapses repeated edits into one record and moves its stamp.
     event_id = f"offline:{item.get('ID')}:{item.get('TIMESTAMP_X')}"

@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 
 from crmbridge.connectors.bitrix24 import batch
-from crmbridge.connectors.bitrix24.auth import Webhook
+from crmbridge.connectors.bitrix24.auth import Auth
 from crmbridge.connectors.bitrix24.batch import BatchResult, Command
-from crmbridge.connectors.bitrix24.wire import Envelope, envelope
+from crmbridge.connectors.bitrix24.wire import Envelope, ExpiredToken, envelope
 from crmbridge.connectors.http import HttpCaller
 from crmbridge.errors import CrmbridgeError
 
@@ -20,27 +20,43 @@ HEADERS = {"Accept": "application/json", "User-Agent": "crmbridge/0.1"}
 
 
 class RestClient:
-    def __init__(self, caller: HttpCaller, webhook: Webhook) -> None:
+    def __init__(self, caller: HttpCaller, auth: Auth) -> None:
         self.caller = caller
-        self.webhook = webhook
+        self.auth = auth
 
     def __repr__(self) -> str:
-        return f"RestClient({self.webhook!r})"
+        return f"RestClient({self.auth!r})"
 
     def call(
         self, method: str, params: Mapping[str, Any] | None = None, *, key: str | None = None
     ) -> Envelope:
-        """POST `params` as JSON to the method; `key` is the exchange's business key."""
+        """POST `params` as JSON to the method; `key` is the exchange's business key.
+
+        On `expired_token` the token is renewed (once, whichever thread gets there first) and
+        the call is sent again, once.
+        """
+        try:
+            return self._send(method, params, key)
+        except ExpiredToken as exc:
+            if not self.auth.renew(exc.used):
+                raise
+        return self._send(method, params, key)
+
+    def _send(self, method: str, params: Mapping[str, Any] | None, key: str | None) -> Envelope:
+        signed, used = self.auth.sign(dict(params or {}))
         response = self.caller.request(
             "POST",
-            self.webhook.method_url(method),
+            self.auth.method_url(method),
             operation=method,
             business_key=key,
-            json=dict(params or {}),
+            json=signed,
             headers=HEADERS,
         )
         try:
             return envelope(method, response)
+        except ExpiredToken as exc:
+            exc.used = used
+            raise
         except CrmbridgeError as exc:
             # The portal's description may echo what we sent; it goes to logs and the dead letter.
             exc.message = self.caller.redactor.text(exc.message)

@@ -14,12 +14,12 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 
 from crmbridge.connectors.http import RemoteNotFound, Unavailable, retry_after
-from crmbridge.errors import CrmbridgeError, Permanent
+from crmbridge.errors import CrmbridgeError, Permanent, Retryable
 
 PAGE_SIZE = 50
 # After a QUERY_LIMIT_EXCEEDED the portal's bucket is full; the limiter restarts from full after
@@ -65,6 +65,12 @@ def throttle(response: httpx.Response) -> float | None:
 
 def envelope(method: str, response: httpx.Response) -> Envelope:
     """The parsed envelope of a successful call; raises the mapped error otherwise."""
+    if response.is_redirect:
+        # A portal whose address changed answers 302; following it would turn POST into GET.
+        moved = urlsplit(response.headers.get("location", "")).netloc or "elsewhere"
+        raise Permanent(
+            f"bitrix24 {method}: the portal moved to {moved}; update the connector's URL"
+        )
     body = _json(response)
     if body is None:
         if response.status_code >= 500 or response.status_code == 200:
@@ -77,12 +83,20 @@ def envelope(method: str, response: httpx.Response) -> Envelope:
     )
 
 
+class ExpiredToken(Retryable):
+    """The OAuth access token has expired; it is renewed and the call sent again."""
+
+    used: str | None = None  # the token the call was sent with, for single-flight renewal
+
+
 def error(method: str, code: str, description: str, status: int | None = None) -> CrmbridgeError:
     message = f"bitrix24 {method}: {description or code or 'error'}" + (
         f" ({code})" if code else ""
     )
     if status is not None and status >= 500:
         return Unavailable(message)
+    if code == "expired_token":
+        return ExpiredToken(message)
     if code == "NOT_FOUND" or (code == "" and description.strip(". ").lower() in _NOT_FOUND):
         return RemoteNotFound(message)
     return Permanent(message)

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from crmbridge.connectors.http import retry_after
 from crmbridge.connectors.onec import errors, literals
 from crmbridge.connectors.onec.query import Query
 from crmbridge.errors import Permanent
@@ -74,20 +75,19 @@ class ODataClient:
     def __repr__(self) -> str:
         return f"ODataClient({self.base!r})"
 
-    def send(
-        self, method: str, path: str, *, operation: str, key: str | None = None, **kw: Any
-    ) -> httpx.Response:
-        """One request to `base + path`; an error status raises the mapped exception."""
+    def send(self, method: str, path: str, *, operation: str, **kw: Any) -> httpx.Response:
+        """One request to `base + path`; an error status raises the mapped exception.
+
+        The exchange's business key is the job's (`correlation`), not the Ref_Key: the trace
+        of one business operation finds every call made for it; the URL names the object."""
         url = path if path.startswith("http") else self.base + path
-        response = self._caller.request(
-            method, url, operation=operation, business_key=key, auth=self._auth, **kw
-        )
+        response = self._caller.request(method, url, operation=operation, auth=self._auth, **kw)
         if response.status_code >= 300:
             what = f"{operation} {method}"
             raise errors.classify(
                 response.status_code,
                 response.content,
-                retry_after=_retry_after(response),
+                retry_after=retry_after(response),
                 what=what,
             )
         return response
@@ -130,11 +130,11 @@ class ODataClient:
         )
 
     # writing ------------------------------------------------------------------------------
-    def create(self, entity_set: str, body: Mapping[str, Any], key: str | None = None) -> Record:
+    def create(self, entity_set: str, body: Mapping[str, Any]) -> Record:
         path = literals.entity_path(entity_set) + "?$format=json"
         headers = _JSON | {"Content-Type": "application/json"}
         response = self.send(
-            "POST", path, operation="odata.create", key=key, content=encode(body), headers=headers
+            "POST", path, operation="odata.create", content=encode(body), headers=headers
         )
         created: Record = decode(response)
         created.pop("odata.metadata", None)
@@ -149,7 +149,7 @@ class ODataClient:
         if if_match:
             headers["If-Match"] = if_match
         response = self.send(
-            "PATCH", path, operation="odata.update", key=ref, content=encode(body), headers=headers
+            "PATCH", path, operation="odata.update", content=encode(body), headers=headers
         )
         updated: Record = decode(response)
         updated.pop("odata.metadata", None)
@@ -158,16 +158,8 @@ class ODataClient:
     def action(self, entity_set: str, ref: str, name: str, params: Mapping[str, str]) -> None:
         """`Post` / `Unpost` of a document."""
         path = self._query(literals.entity_path(entity_set, ref, name), params)
-        self.send("POST", path, operation=f"odata.{name.lower()}", key=ref, headers=_JSON)
+        self.send("POST", path, operation=f"odata.{name.lower()}", headers=_JSON)
 
-    def download(self, path: str, operation: str, key: str | None = None) -> httpx.Response:
+    def download(self, path: str, operation: str) -> httpx.Response:
         """GET under the publication root (the extension's HTTP services live at `hs/…`)."""
-        return self.send("GET", self.root + path, operation=operation, key=key)
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after", "")
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None
+        return self.send("GET", self.root + path, operation=operation)

@@ -9,10 +9,13 @@ sent): 1C would silently drop a misspelt field. `put` takes the record's `DataVe
 `VersionConflict`, Retryable: the next attempt re-reads). A create may carry its own `Ref_Key`
 (e.g. a UUIDv5 of the CRM id); a retry then meets 1C's "key already exists" and is a success.
 A record read from 1C (it has a `DataVersion`) put back without a key updates its own `Ref_Key`.
+A configuration update can add fields: before refusing, `$metadata` is read again, at most once
+per `Options.metadata_refresh`.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -46,6 +49,7 @@ class Options:
     page_size: int = 100
     lag: timedelta = timedelta(days=3)  # payments are often entered days after their date
     changes_size: int = 100
+    metadata_refresh: timedelta = timedelta(minutes=10)  # least time between two re-reads
 
 
 class BasConnector:
@@ -67,6 +71,7 @@ class BasConnector:
         self.options = options or Options()
         self._clock = clock
         self._secret = webhook_secret
+        self._metadata_at = clock.now()
 
     @classmethod
     def start(cls, client: ODataClient, profile: str, clock: Clock, **kw: Any) -> BasConnector:
@@ -80,13 +85,13 @@ class BasConnector:
     # the Connector shape ------------------------------------------------------------------
     def get(self, kind: str, key: str) -> Record | None:
         try:
-            return self.client.read(entity_set(kind), key)
+            return self.client.read(self.entity_set(kind), key)
         except NotFound:
             return None
 
     def put(self, kind: str, record: Record, key: str | None = None) -> str:
-        name = entity_set(kind)
-        body, version = self._writable(name, record)
+        name = self.entity_set(kind)
+        body, version = writable(record)
         if key is None and version and record.get("Ref_Key"):
             key = str(record["Ref_Key"])  # read from 1C (it has a DataVersion): an update
         if key is None:
@@ -102,7 +107,7 @@ class BasConnector:
         stable, but an insert during the walk shifts later pages, hence the dedupe)."""
         found = query.Query(filter=query.matching(filters or {}), orderby=("Ref_Key",))
         seen: set[str] = set()
-        for page in self.client.pages(entity_set(kind), found, self.options.page_size):
+        for page in self.client.pages(self.entity_set(kind), found, self.options.page_size):
             for record in page:
                 if record["Ref_Key"] not in seen:
                     seen.add(record["Ref_Key"])
@@ -111,7 +116,7 @@ class BasConnector:
     def changes(self, kind: str, cursor: dict[str, Any] | None) -> Page:
         """Documents by `Date` from the cursor's boundary minus the lag window; payments only
         once posted. Records already handed out (same DataVersion) are skipped."""
-        name = entity_set(kind)
+        name = self.entity_set(kind)
         entity = self.metadata.entity(name)
         if entity is None or "Date" not in entity.properties:
             raise Permanent(f"changes() reads documents by Date; {kind} has none")
@@ -131,54 +136,57 @@ class BasConnector:
 
     # 1C specifics -------------------------------------------------------------------------
     def check(self, name: str, body: Mapping[str, Any]) -> None:
+        """UnknownFields if the body writes a field the infobase does not have."""
         problems = self.metadata.check_record(name, body)
+        if problems and self.refresh_metadata():
+            problems = self.metadata.check_record(name, body)
         if problems:
             raise UnknownFields(name, problems)
+
+    def refresh_metadata(self) -> bool:
+        """Reads `$metadata` again unless it was read recently; whether it did."""
+        now = self._clock.now()
+        if now - self._metadata_at < self.options.metadata_refresh:
+            return False
+        found = parse_metadata(self.client.metadata())
+        self.profile = checked(self.profile.name, found)
+        self.metadata, self._metadata_at = found, now
+        return True
 
     def post(self, kind: str, ref: str, *, operational: bool = False) -> None:
         """Post a document (re-posting a posted one re-runs posting: safe to retry)."""
         flag = "true" if operational else "false"
-        self.client.action(entity_set(kind), ref, "Post", {"PostingModeOperational": flag})
+        self.client.action(self.entity_set(kind), ref, "Post", {"PostingModeOperational": flag})
 
     def unpost(self, kind: str, ref: str) -> None:
-        self.client.action(entity_set(kind), ref, "Unpost", {})
+        self.client.action(self.entity_set(kind), ref, "Unpost", {})
 
     def invoice_pdf(self, ref: str) -> bytes:
         """The printable invoice from the extension's HTTP service `hs/crm/invoice/<ref>/pdf`."""
-        path = f"hs/crm/invoice/{literals.guid(ref)[5:-1]}/pdf"
-        data = self.client.download(path, "hs.invoice_pdf", key=ref).content
+        path = f"hs/crm/invoice/{uuid.UUID(ref)}/pdf"  # a GUID, so nothing to escape
+        data = self.client.download(path, "hs.invoice_pdf").content
         if not data.startswith(b"%PDF"):
             raise Permanent(
                 f"the invoice print service answered something else than a PDF for {ref}"
             )
         return data
 
+    def entity_set(self, kind: str) -> str:
+        """The set of a kind; Permanent if this infobase does not publish it."""
+        name = entity_set(kind)
+        if self.metadata.entity(name) is None:
+            raise Permanent(f"{name} ({kind}) is not in the OData composition of this infobase")
+        return name
+
     # helpers ------------------------------------------------------------------------------
     def _create(self, name: str, body: dict[str, Any]) -> str:
         ref = body.get("Ref_Key")
         try:
-            return str(self.client.create(name, body, key=ref)["Ref_Key"])
+            return str(self.client.create(name, body)["Ref_Key"])
         except OneCError as error:
             if ref and error.code == KEY_EXISTS:
                 return str(ref)  # an earlier attempt created it; the key makes it idempotent
             raise
-
-    def _writable(self, name: str, record: Record) -> tuple[dict[str, Any], str | None]:
-        """The body to send and the If-Match: what 1C echoes on a read but ignores on a write
-        (metadata, link URLs, predefined flags, rows' owner key) is dropped, so a record read
-        with `get` can be changed and put back; `Posted` too when it was read (it has a
-        DataVersion) — written by a mapping, the field check refuses it (posting is `post()`)."""
-        version = record.get("DataVersion")
-        echoed = {"odata.metadata", "DataVersion", "Predefined", "PredefinedDataName"}
-        echoed |= {"Posted"} if version else set()
-        body = {
-            k: v for k, v in record.items() if k not in echoed and "@navigationLinkUrl" not in k
-        }
-        entity = self.metadata.entity(name)
-        for table in entity.tables() if entity is not None else {}:
-            if isinstance(body.get(table), list):
-                body[table] = [_row(r) for r in body[table]]
-        return body, str(version) if version else None
 
     def _since(self, name: str, state: DocumentCursor) -> query.Query:
         start = state.start(self.options.lag)
@@ -187,8 +195,27 @@ class BasConnector:
         return query.Query(filter=query.all_of(since, posted), orderby=("Date", "Ref_Key"))
 
 
+def writable(record: Record) -> tuple[dict[str, Any], str | None]:
+    """The body to send and its If-Match. What 1C echoes on a read but ignores on a write
+    (metadata, link URLs, predefined flags, the owner's key repeated in tabular rows) is
+    dropped, so a record read with `get` can be changed and put back; `Posted` too when the
+    record was read (it has a DataVersion) — written by a mapping, the field check refuses it
+    (posting is `post()`)."""
+    version = record.get("DataVersion")
+    echoed = {"odata.metadata", "DataVersion", "Predefined", "PredefinedDataName"}
+    echoed |= {"Posted"} if version else set()
+    body: dict[str, Any] = {}
+    for name, value in record.items():
+        if name in echoed or name.endswith("@navigationLinkUrl"):
+            continue
+        body[name] = [_row(r) for r in value] if isinstance(value, list) else value
+    return body, str(version) if version else None
+
+
 def _row(row: Any) -> Any:
-    return {k: v for k, v in row.items() if k != "Ref_Key"} if isinstance(row, dict) else row
+    if not isinstance(row, Mapping):
+        return row
+    return {k: v for k, v in row.items() if k != "Ref_Key"}
 
 
 def entity_set(kind: str) -> str:

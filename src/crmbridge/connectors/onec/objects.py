@@ -17,7 +17,7 @@ from typing import Any
 from crmbridge.connectors.base import Record
 from crmbridge.connectors.onec import literals, query
 from crmbridge.connectors.onec.connector import BasConnector
-from crmbridge.connectors.onec.profile import COUNTERPARTIES, PRICES
+from crmbridge.connectors.onec.profile import COUNTERPARTIES, INVOICES, PRICES
 
 CENT = Decimal("0.01")
 
@@ -137,7 +137,7 @@ def _row(bas: BasConnector, section: str, line: Line, n: int, included: bool) ->
         "СтавкаНДС": line.vat_rate,
         "СуммаНДС": line.vat(included),
     }
-    columns = bas.metadata.row_type("Document_СчетНаОплатуПокупателю", section)
+    columns = bas.metadata.row_type(INVOICES, section)
     if line.text and columns is not None and "Содержание" in columns.properties:
         row["Содержание"] = line.text
     return row
@@ -150,10 +150,7 @@ def create_invoice(
     record = invoice_record(bas, header, lines)
     if ref:
         record["Ref_Key"] = ref
-    key = bas.put("invoice", record)
-    created = bas.get("invoice", key)
-    assert created is not None  # we have just created it
-    return created
+    return bas.client.read(INVOICES, bas.put("invoice", record))
 
 
 def prices(bas: BasConnector, price_type: str, at: datetime | None = None) -> dict[str, Decimal]:

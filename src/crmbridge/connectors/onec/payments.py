@@ -20,7 +20,7 @@ from crmbridge.connectors.onec.connector import BasConnector
 from crmbridge.connectors.onec.profile import PAYMENT_ROWS, RECEIPTS
 
 KEYS_PER_REQUEST = 20
-_HEAD = ("Ref_Key", "Number", "Date", "Posted", "DeletionMark", "Контрагент_Key")
+_HEAD = ("Ref_Key", "Number", "Date", "Posted", "DeletionMark")
 
 
 @dataclass(frozen=True)
