@@ -72,13 +72,26 @@ def test_reservations_queue_in_arrival_order(clock: FakeClock) -> None:
     assert waits == pytest.approx([0.0, 0.25, 0.5, 0.75])
 
 
-def test_slow_down_pauses_everyone_then_restarts_from_a_full_bucket(clock: FakeClock) -> None:
+def test_slow_down_pauses_everyone_then_restarts_from_a_full_bucket_at_half_rate(
+    clock: FakeClock,
+) -> None:
     bucket = LeakyBucket(Budget(rate=2, burst=50), headroom=0, clock=clock)
     bucket.slow_down(3.0)
-    assert bucket.reserve() == pytest.approx(3.5)
-    assert bucket.reserve() == pytest.approx(4.0)
-    clock.advance(10.0)
+    assert bucket.reserve() == pytest.approx(4.0)  # the pause, then one request at 1/s
+    assert bucket.reserve() == pytest.approx(5.0)
+    clock.advance(10.0 + LeakyBucket.RECOVERY)
     assert bucket.reserve() == pytest.approx(0.0)
+
+
+def test_the_rate_halves_per_throttle_down_to_an_eighth_and_recovers(clock: FakeClock) -> None:
+    bucket = LeakyBucket(Budget(rate=8, burst=50), headroom=0, clock=clock)
+    for expected in (4.0, 2.0, 1.0, 1.0):
+        bucket.slow_down(0.0)
+        assert bucket.rate(clock.monotonic()) == pytest.approx(expected)
+    clock.advance(LeakyBucket.RECOVERY / 2)
+    assert bucket.rate(clock.monotonic()) == pytest.approx(4.5)
+    clock.advance(LeakyBucket.RECOVERY)
+    assert bucket.rate(clock.monotonic()) == pytest.approx(8.0)
 
 
 def test_a_shorter_slow_down_does_not_shorten_a_longer_one(clock: FakeClock) -> None:

@@ -135,8 +135,14 @@ class HttpCaller:
         timeout: httpx.Timeout | None = None,
         throttle: Throttle = throttled_by_status,
         clock: Clock | None = None,
+        throttle_retries: int = 3,
+        max_inline_wait: float = 10.0,
     ) -> None:
         self.system = system
+        # How often a throttled call is waited out and sent again before the job is failed
+        # (Retryable) instead: pauses up to `max_inline_wait` seconds are waited out in place.
+        self.throttle_retries = throttle_retries
+        self.max_inline_wait = max_inline_wait
         self.limiter = limiter
         self.redactor = redactor
         self._client = client
@@ -163,24 +169,35 @@ class HttpCaller:
         kwargs = _encode_json(kwargs)
         if self._timeout is not None:
             kwargs.setdefault("timeout", self._timeout)
+        call = _Call(method, url, operation, business_key, kwargs)
+        for attempt in range(self.throttle_retries + 1):
+            response, failure = self._once(call)
+            if not isinstance(failure, Throttled) or attempt == self.throttle_retries:
+                break
+            if (failure.retry_after or 0) > self.max_inline_wait:
+                break
+            # A short pause is waited out here (the limiter holds every thread of this account
+            # back meanwhile): the job goes on instead of starting over from its first call.
+        if failure is not None:
+            raise failure
+        assert response is not None
+        return response
+
+    def _once(self, call: _Call) -> tuple[httpx.Response | None, Exception | None]:
         with self.limiter.slot():
             at, started = self._clock.now(), self._clock.monotonic()
-            response, failure = self._send(method, url, operation, kwargs)
+            response, failure = self._send(call.method, call.url, call.operation, call.kwargs)
             elapsed_ms = (self._clock.monotonic() - started) * 1000
         delay = self._throttle(response) if response is not None else None
         if response is not None and delay is not None:
             self.limiter.slow_down(delay)
             failure = Throttled(
-                f"{self.system} {operation}: HTTP {response.status_code},"
+                f"{self.system} {call.operation}: HTTP {response.status_code},"
                 f" asked to slow down for {delay:g}s",
                 retry_after=delay,
             )
-        call = _Call(method, url, operation, business_key, kwargs)
         self._record(call, at, elapsed_ms, response, failure)
-        if failure is not None:
-            raise failure
-        assert response is not None
-        return response
+        return response, failure
 
     def _send(
         self, method: str, url: str, operation: str, kwargs: dict[str, Any]

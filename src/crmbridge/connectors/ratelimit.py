@@ -76,17 +76,31 @@ class LeakyBucket:
         self._lock = threading.Lock()
         self._level = 0.0
         self._at = self._clock.monotonic()
+        # After the remote side said "too many", the rate we use drops (halved, at most to an
+        # eighth) and climbs back to the budget over RECOVERY seconds: a budget set too high in
+        # the config then costs a few pauses, not a storm of refused requests.
+        self._throttled_rate = budget.rate
+        self._throttled_at: float | None = None
+
+    RECOVERY = 60.0
+
+    def rate(self, now: float) -> float:
+        if self._throttled_at is None:
+            return self.budget.rate
+        share = min(1.0, max(0.0, now - self._throttled_at) / self.RECOVERY)
+        return self._throttled_rate + (self.budget.rate - self._throttled_rate) * share
 
     def reserve(self) -> float:
         """Count one request now; returns how long the caller must wait before sending it."""
         with self._lock:
             now = self._clock.monotonic()
+            rate = self.rate(now)
             # The level may be projected into the future (reservations or a pause); it only
             # drains from `_at` on.
-            drained = max(0.0, now - self._at) * self.budget.rate
+            drained = max(0.0, now - self._at) * rate
             self._level = max(0.0, self._level - drained)
             self._at = max(self._at, now)
-            wait = (self._at - now) + max(0.0, self._level + 1 - self._capacity) / self.budget.rate
+            wait = (self._at - now) + max(0.0, self._level + 1 - self._capacity) / rate
             self._level += 1
             return wait
 
@@ -100,9 +114,12 @@ class LeakyBucket:
     def slow_down(self, seconds: float) -> None:
         with self._lock:
             now = self._clock.monotonic()
-            drained = max(0.0, now - self._at) * self.budget.rate
+            current = self.rate(now)
+            drained = max(0.0, now - self._at) * current
             self._level = max(self._capacity, self._level - drained)
             self._at = max(self._at, now + seconds)
+            self._throttled_rate = max(self.budget.rate / 8, current / 2)
+            self._throttled_at = now + seconds
 
     def __repr__(self) -> str:
         return f"LeakyBucket(rate={self.budget.rate:g}/s, burst={self.budget.burst:g})"

@@ -36,7 +36,11 @@ def test_query_limit_exceeded_slows_down_and_is_retryable_with_the_delay(db: Dat
     with running_sandbox(b24_rate=0.5, b24_burst=3) as sandbox, httpx.Client() as client:
         limiter = LeakyBucket(Budget(1000, 1000))  # misconfigured: far above the portal's limit
         connector = connect(
-            client, sandbox.bitrix24_webhook, limiter=limiter, recorder=JournalRecorder(db)
+            client,
+            sandbox.bitrix24_webhook,
+            limiter=limiter,
+            recorder=JournalRecorder(db),
+            throttle_retries=0,  # no waiting in place: the job sees the Retryable at once
         )
         with pytest.raises(Throttled) as caught:
             for n in range(10):
@@ -46,6 +50,19 @@ def test_query_limit_exceeded_slows_down_and_is_retryable_with_the_delay(db: Dat
     assert limiter.reserve() >= caught.value.retry_after - 0.5  # nobody sends meanwhile
     throttled = [r for r in exchanges_for(db) if r["status"] == 503]
     assert len(throttled) == 1 and "QUERY_LIMIT_EXCEEDED" in throttled[0]["response_body"]
+
+
+def test_a_short_throttle_is_waited_out_in_place_and_the_rate_adapts(db: Database) -> None:
+    with running_sandbox(b24_rate=5, b24_burst=3) as sandbox, httpx.Client() as client:
+        limiter = LeakyBucket(Budget(1000, 1000), headroom=0)  # far above the portal's limit
+        connector = connect(
+            client, sandbox.bitrix24_webhook, limiter=limiter, recorder=JournalRecorder(db)
+        )
+        found = [connector.get("deal", str(n % 7 + 1)) for n in range(12)]
+        stats = sandbox.control.stats()["bitrix24"]
+    assert all(deal is not None for deal in found)  # no call failed: they were slowed down
+    assert 1 <= stats["rate_limited"] <= 3
+    assert stats["requests"] == 12 + stats["rate_limited"]
 
 
 @pytest.mark.parametrize("mode", ["maintenance", "error500"])

@@ -91,6 +91,7 @@ def connect(
     application_token: str | None = None,
     body_limit: int = 4096,
     clock: Clock | None = None,
+    throttle_retries: int = 3,
 ) -> Bitrix24Connector:
     """Wire a connector for one portal account from its settings and the shared client."""
     webhook = Webhook(webhook_url)
@@ -105,6 +106,7 @@ def connect(
         timeout=TIMEOUT,
         throttle=wire.throttle,
         clock=clock,
+        throttle_retries=throttle_retries,
     )
     return Bitrix24Connector(RestClient(caller, webhook), application_token=application_token)
 
@@ -121,6 +123,7 @@ def connect_app(
     oauth_server: str = OAUTH_SERVER,
     body_limit: int = 4096,
     clock: Clock | None = None,
+    throttle_retries: int = 3,
 ) -> Bitrix24Connector:
     """Wire a connector for an OAuth application installation (tokens in `store`)."""
     # Tokens rotate, so only the client secret is a literal; `auth`, `access_token` and
@@ -136,6 +139,7 @@ def connect_app(
         timeout=TIMEOUT,
         throttle=wire.throttle,
         clock=clock,
+        throttle_retries=throttle_retries,
     )
     app = OAuthApp(
         caller, client_id=client_id, client_secret=client_secret, store=store, server=oauth_server
