@@ -15,8 +15,8 @@ from crmbridge.queue.retry import RetryPolicy
 from crmbridge.queue.worker import Worker, WorkerSettings
 from crmbridge.store import jobs as q
 from crmbridge.store.database import open_database
-from crmbridge.store.migrate import migrate
 from crmbridge.store.jobs import NewJob
+from crmbridge.store.migrate import migrate
 from tests.support.sandbox import running_sandbox
 from tests.support.waiting import wait_for
 
