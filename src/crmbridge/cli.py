@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from crmbridge import __version__, cli_jobs
+from crmbridge import __version__, cli_flows, cli_jobs
 from crmbridge.app import Application
 from crmbridge.cli_common import (
     ConfigOption,
@@ -175,8 +175,9 @@ def _scheduler(application: Application | None, db: Database) -> Scheduler:
     flows = application.config.flows if application else None
     payments = flows.payments if flows and flows.payments and flows.payments.enabled else None
     every = payments.poll_every if payments else None
+    catalog = flows.catalog if flows and flows.catalog and flows.catalog.enabled else None
     clock = application.clock if application else SystemClock()
-    return Scheduler(db, clock, periodic_jobs(every))
+    return Scheduler(db, clock, periodic_jobs(every, catalog.poll_every if catalog else None))
 
 
 @app.command()
@@ -243,6 +244,7 @@ def _on_stop_signals(stop: Callable[[], None]) -> None:
 
 
 cli_jobs.register(app)
+cli_flows.register(app)
 
 
 def main() -> None:

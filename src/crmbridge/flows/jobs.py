@@ -12,7 +12,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from crmbridge.connectors.base import ChangedEvent
-from crmbridge.flows import clients, drift, invoice, payments
+from crmbridge.flows import catalog, clients, drift, invoice, payments
 from crmbridge.flows.context import FlowContext
 from crmbridge.queue.worker import Handler, JobContext
 from crmbridge.store import cursors
@@ -66,12 +66,16 @@ def handlers(context: Callable[[], FlowContext]) -> dict[str, Handler]:
     def on_invoice_payment(job: JobContext) -> None:
         payments.apply_payment(context(), str(job.payload["invoice"]))
 
+    def on_sync_catalog(job: JobContext) -> None:
+        sync_catalog(context(), job, full=bool(job.payload.get("full")))
+
     return {
         "deal-changed": on_deal_changed,
         "issue-invoice": on_issue_invoice,
         "company-changed": on_company_changed,
         "poll-payments": on_poll_payments,
         "invoice-payment": on_invoice_payment,
+        "sync-catalog": on_sync_catalog,
     }
 
 
@@ -138,3 +142,13 @@ def poll_payments(ctx: FlowContext, job: JobContext) -> int:
             job_sql.enqueue(conn, new, ctx.clock.now())
     cursors.put(job.db, PAYMENTS_CURSOR, cursor, ctx.clock.now())
     return len(found)
+
+
+CATALOG_CURSOR = "catalog:sync"
+
+
+def sync_catalog(ctx: FlowContext, job: JobContext, *, full: bool) -> catalog.Synced:
+    def save(state: dict[str, object]) -> None:
+        cursors.put(job.db, CATALOG_CURSOR, state, ctx.clock.now())
+
+    return catalog.sync(ctx, full=full, state=cursors.get(job.db, CATALOG_CURSOR), save=save)

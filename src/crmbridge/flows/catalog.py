@@ -1,0 +1,148 @@
+"""Catalog and prices BAS → CRM: products of the catalog, with prices of the configured type.
+
+`sync(full=True)` is the initial load: every product, in chunks of 2,500 that the Bitrix24
+connector packs into batches of 50 commands; it is resumable (the last chunk done is kept as a
+cursor) and reading the next chunk from BAS overlaps writing the current one to the portal.
+`sync(full=False)` is the increment: only products whose mapped values changed since the last
+sync are written (a fingerprint per product is kept). Products link CRM id ↔ BAS Ref_Key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from crmbridge.connectors.base import Record
+from crmbridge.connectors.onec import objects
+from crmbridge.errors import Permanent
+from crmbridge.flows.context import FlowContext
+
+FLOW = "catalog"
+CHUNK = 2500
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class Synced:
+    seen: int
+    written: int
+    unchanged: int
+
+
+def sync(
+    ctx: FlowContext,
+    *,
+    full: bool,
+    state: dict[str, Any] | None,
+    save: Callable[[dict[str, Any]], None],
+    progress: Progress | None = None,
+) -> Synced:
+    """Run one catalog sync; `state` is the cursor from the last one, `save` stores the new."""
+    state = dict(state or {})
+    prints: dict[str, str] = dict(state.get("fingerprints") or {})
+    # A full sync interrupted half-way resumes after what it had done (1C's page order is by
+    # presentation, not by key, so the done keys are kept, not a position).
+    done: set[str] = set(state.get("full_done") or []) if full else set()
+    prices = objects.prices(ctx.bas, price_type(ctx))
+    mapping = ctx.rules.mapping(_mapping_name(ctx))
+    seen = written = 0
+    for chunk in _prefetched(_chunks(ctx, done)):
+        rows = [
+            (
+                p,
+                ctx.rules.values(
+                    mapping, {"product": p, "price": prices.get(str(p["Ref_Key"]), Decimal(0))}
+                ),
+            )
+            for p in chunk
+        ]
+        changed = [
+            (p, v) for p, v in rows if full or prints.get(str(p["Ref_Key"])) != _fingerprint(v)
+        ]
+        if changed:
+            ctx.guard("product", "bas", sorted({k for _, v in changed for k in v}))
+            ids = ctx.crm.upsert_products([v for _, v in changed])
+            for (product, values), crm_id in zip(changed, ids, strict=True):
+                ctx.link("product", crm_id, str(product["Ref_Key"]))
+                prints[str(product["Ref_Key"])] = _fingerprint(values)
+        seen, written = seen + len(chunk), written + len(changed)
+        done.update(str(p["Ref_Key"]) for p in chunk)
+        state.update(fingerprints=prints, full_done=sorted(done) if full else [])
+        save(state)
+        if progress:
+            progress(len(chunk))
+    state["full_done"] = []
+    save(state)
+    ctx.decide(
+        FLOW,
+        "full sync" if full else "increment",
+        {"seen": seen},
+        {"written": written},
+        entity=("catalog", "products"),
+    )
+    return Synced(seen, written, seen - written)
+
+
+def price_type(ctx: FlowContext) -> str:
+    name = ctx.config.systems.bas.price_type
+
+    def load() -> str:
+        types = [t for t in ctx.bas.iterate("price_type") if not t.get("DeletionMark")]
+        chosen = [t for t in types if t.get("Description") == name] if name else types
+        if len(chosen) != 1:
+            raise Permanent(
+                f"BAS has no price type {name!r}"
+                if name
+                else "set systems.bas.price_type: BAS has several"
+            )
+        return str(chosen[0]["Ref_Key"])
+
+    return str(ctx.cached("price_type", load))
+
+
+def _mapping_name(ctx: FlowContext) -> str:
+    flow = ctx.config.flows.catalog
+    return flow.mapping if flow is not None else "product"
+
+
+def _chunks(ctx: FlowContext, done: set[str]) -> Iterator[list[Record]]:
+    chunk: list[Record] = []
+    for product in objects.products(ctx.bas):
+        if str(product["Ref_Key"]) in done:
+            continue  # done before the interruption
+        chunk.append(product)
+        if len(chunk) == CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _prefetched(chunks: Iterator[list[Record]]) -> Iterator[list[Record]]:
+    """Read the next chunk from BAS while the caller writes the current one to the CRM."""
+    ready: queue.Queue[list[Record] | BaseException | None] = queue.Queue(maxsize=1)
+
+    def read() -> None:
+        try:
+            for chunk in chunks:
+                ready.put(chunk)
+            ready.put(None)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which re-raises it
+            ready.put(exc)
+
+    threading.Thread(target=read, name="catalog-reader", daemon=True).start()
+    while (item := ready.get()) is not None:
+        if isinstance(item, BaseException):
+            raise item
+        yield item
+
+
+def _fingerprint(values: dict[str, Any]) -> str:
+    text = json.dumps(values, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()[:16]

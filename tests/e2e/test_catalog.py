@@ -1,0 +1,126 @@
+"""Catalog and prices BAS → CRM: full load in batches, resumable, then increments."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from crmbridge.app import Application
+from crmbridge.config.load import load_config
+from crmbridge.flows import catalog
+from crmbridge.sandbox.server import Sandbox
+from crmbridge.store import links
+from crmbridge.store.database import Database
+from tests.e2e.test_cli_database import crmbridge
+from tests.support.sandbox import running_sandbox
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sandbox.yaml"
+SIZE = 130
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with running_sandbox(seed_size=SIZE) as running:
+        yield running
+
+
+@pytest.fixture
+def app(sandbox: Sandbox, db: Database) -> Iterator[Application]:
+    env = {"CRMBRIDGE_SANDBOX_URL": sandbox.settings.public_url}
+    application = Application(load_config(EXAMPLE, env).config, db)
+    yield application
+    application.close()
+
+
+def _crm_products(sandbox: Sandbox) -> dict[str, dict[str, Any]]:
+    rows = sandbox.bitrix24.call(
+        "crm.product.list", {"select": ["ID", "NAME", "PRICE", "XML_ID"], "start": -1}
+    )
+    found = {}
+    start = 0
+    while True:
+        page = sandbox.bitrix24.call(
+            "crm.product.list",
+            {
+                "select": ["ID", "NAME", "PRICE", "XML_ID"],
+                "filter": {">ID": start},
+                "order": {"ID": "ASC"},
+                "start": -1,
+            },
+        )
+        if not page:
+            break
+        found.update({str(p["XML_ID"]): p for p in page})
+        start = int(page[-1]["ID"])
+    return found
+
+
+def test_full_load_then_an_increment(sandbox: Sandbox, app: Application, db: Database) -> None:
+    ctx = app.context()
+    saved: list[dict[str, Any]] = []
+    first = catalog.sync(ctx, full=True, state=None, save=saved.append)
+    products = [
+        p for p in sandbox.bas.service.store.rows("Catalog_Номенклатура") if not p.get("IsFolder")
+    ]
+    assert first.seen == len(products) == SIZE and first.written == SIZE
+    crm = _crm_products(sandbox)
+    prices = {
+        r["Номенклатура_Key"]: Decimal(str(r["Цена"]))
+        for r in sandbox.bas.service.store.rows("InformationRegister_ЦеныНоменклатуры")
+    }
+    for product in products:
+        mirrored = crm[str(product["Ref_Key"])]
+        assert mirrored["NAME"] == product["Description"]
+        assert Decimal(str(mirrored["PRICE"])) == prices[product["Ref_Key"]]
+        assert links.crm_id(db, "product", str(product["Ref_Key"])) == str(mirrored["ID"])
+    batches = sandbox.control.stats()["bitrix24"]["by_method"]["batch"]
+    assert batches <= SIZE // 50 + 3  # 50 writes per request, plus the lookups
+
+    ref = str(products[7]["Ref_Key"])
+    changed = httpx.patch(
+        f"{sandbox.odata_url}Catalog_Номенклатура(guid'{ref}')?$format=json",
+        json={"Description": "Нова назва"},
+        auth=("Адміністратор".encode(), b"sandbox"),
+    )
+    assert changed.status_code == 200
+    again = catalog.sync(ctx, full=False, state=saved[-1], save=saved.append)
+    assert (again.seen, again.written) == (SIZE, 1)
+    assert _crm_products(sandbox)[ref]["NAME"] == "Нова назва"
+
+
+def test_an_interrupted_full_load_resumes(
+    sandbox: Sandbox, app: Application, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ctx = app.context()
+    monkeypatch.setattr(catalog, "CHUNK", 50)
+    saved: list[dict[str, Any]] = []
+    original = ctx.crm.upsert_products
+    calls = {"n": 0}
+
+    def failing_second_time(records: list[dict[str, Any]], **kw: Any) -> list[str]:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise ConnectionError("the network went away")
+        return original(records, **kw)
+
+    monkeypatch.setattr(ctx.crm, "upsert_products", failing_second_time)
+    with pytest.raises(ConnectionError):
+        catalog.sync(ctx, full=True, state=None, save=saved.append)
+    assert len(saved[-1]["full_done"]) == 50
+    monkeypatch.setattr(ctx.crm, "upsert_products", original)
+    resumed = catalog.sync(ctx, full=True, state=saved[-1], save=saved.append)
+    assert (resumed.seen, resumed.written) == (SIZE - 50, SIZE - 50)
+    assert len(_crm_products(sandbox)) == SIZE
+    assert saved[-1]["full_done"] == []
+
+
+def test_the_command_shows_progress_and_counts(sandbox: Sandbox, db_url: str) -> None:
+    env = {"CRMBRIDGE_SANDBOX_URL": sandbox.settings.public_url, "CRMBRIDGE_DATABASE_URL": db_url}
+    result = crmbridge("sync", "catalog", "--full", "--config", str(EXAMPLE), env=env)
+    assert result.returncode == 0, result.stderr
+    assert f"{SIZE} products read, {SIZE} written, 0 unchanged" in result.stdout
