@@ -38,9 +38,6 @@ def app(sandbox: Sandbox, db: Database) -> Iterator[Application]:
 
 
 def _crm_products(sandbox: Sandbox) -> dict[str, dict[str, Any]]:
-    rows = sandbox.bitrix24.call(
-        "crm.product.list", {"select": ["ID", "NAME", "PRICE", "XML_ID"], "start": -1}
-    )
     found = {}
     start = 0
     while True:
