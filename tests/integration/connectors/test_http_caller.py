@@ -134,7 +134,7 @@ def test_bodies_are_cut_at_the_limit(
 def test_429_slows_the_limiter_down_and_raises_retryable_with_the_delay(
     db: Database, client: httpx.Client, base_url: str, clock: FakeClock
 ) -> None:
-    http = caller(client, clock, db)
+    http = caller(client, clock, db, throttle_retries=0)
     with pytest.raises(Throttled) as caught:
         http.request("GET", f"{base_url}/busy", operation="t", business_key="busy")
     assert caught.value.retry_after == 7.0
@@ -142,6 +142,15 @@ def test_429_slows_the_limiter_down_and_raises_retryable_with_the_delay(
     assert http.limiter.reserve() >= 7.0
     [row] = exchanges_for(db, business_key="busy")
     assert row["status"] == 429 and "slow down" in row["error"]
+
+
+def test_a_pause_longer_than_the_inline_wait_is_left_to_the_job_retry(
+    db: Database, client: httpx.Client, base_url: str, clock: FakeClock
+) -> None:
+    http = caller(client, clock, db, max_inline_wait=5.0)  # the server asks for 7 s
+    with pytest.raises(Throttled):
+        http.request("GET", f"{base_url}/busy", operation="t", business_key="long")
+    assert len(exchanges_for(db, business_key="long")) == 1  # sent once, not waited out
 
 
 def test_connection_refused_is_retryable_and_recorded(
