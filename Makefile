@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/crmbridge --help
+	$(BIN)/crmbridge demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -234,6 +234,19 @@ def sandbox(
     uvicorn.run(running.app, host=host, port=port, log_level="warning")
 
 
+@app.command()
+def demo(
+    serve: Annotated[
+        bool, typer.Option("--serve", help="Keep everything running to click through.")
+    ] = False,
+) -> None:
+    """The typical scenario end to end on the embedded default (sandbox + SQLite), verified."""
+    from crmbridge import demo as demo_module
+
+    logging.basicConfig(level=logging.WARNING)
+    raise typer.Exit(demo_module.run(serve=serve))
+
+
 def _on_stop_signals(stop: Callable[[], None]) -> None:
     def handle(signum: int, _frame: FrameType | None) -> None:
         logging.getLogger("crmbridge").info("received %s, stopping", signal.Signals(signum).name)

@@ -126,3 +126,20 @@ def test_exchange_and_decision_logs_are_found_by_key(db: Database, clock: FakeCl
     [decision] = journal.decisions_for(db, "deal", "42")
     assert decision["inputs"] == {"amount": "1200.00"} and decision["result"] is True
     assert journal.exchanges_for(db, correlation_id="other") == []
+
+
+def test_a_repeated_entity_changed_event_queues_a_reread_only_if_the_first_started(
+    db: Database, clock: FakeClock
+) -> None:
+    from crmbridge.store import jobs as q
+
+    changed = NewJob("deal-changed", {"id": "42"}, "deal:42", coalesce=True)
+    first = inbox.accept(db, _event("same-second"), [changed], clock.now())
+    again = inbox.accept(db, _event("same-second"), [changed], clock.now())
+    assert again.duplicate and again.job_ids == ()  # the waiting job absorbs the repeat
+    q.claim(db, "w", 1, clock.now(), timedelta(seconds=30))
+    late = inbox.accept(db, _event("same-second"), [changed], clock.now())
+    assert late.duplicate and len(late.job_ids) == 1  # started already: one more re-read
+    assert late.job_ids != first.job_ids
+    with db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(jobs)).scalar() == 2

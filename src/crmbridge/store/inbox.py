@@ -32,7 +32,13 @@ class Accepted:
 
 
 def accept(db: Database, event: Event, jobs: Sequence[job_sql.NewJob], now: datetime) -> Accepted:
-    """Store the event once and enqueue its jobs with it; a repeated delivery changes nothing."""
+    """Store the event once and enqueue its jobs with it.
+
+    A repeated delivery adds no event and no job, except an "entity changed" (coalescing) job
+    whose earlier twin has already started: a source whose event id is only as fine as a second
+    (Bitrix24's `ts`) cannot tell a repeat from a second change in the same second, and a re-read
+    costs less than a lost change. A waiting twin absorbs it, as coalescing does.
+    """
     with db.write() as conn:
         row_id = conn.execute(
             upsert_insert(db.dialect, inbox)
@@ -48,22 +54,30 @@ def accept(db: Database, event: Event, jobs: Sequence[job_sql.NewJob], now: date
             .on_conflict_do_nothing()
             .returning(inbox.c.id)
         ).scalar()
+        duplicate = row_id is None
         if row_id is None:
-            existing = conn.execute(
+            row_id = conn.execute(
                 select(inbox.c.id).where(
                     inbox.c.source == event.source, inbox.c.event_id == event.event_id
                 )
             ).scalar_one()
-            return Accepted(int(existing), True, ())
+        inbox_id = int(row_id)
         ids = []
         for job in jobs:
-            # The dedupe key ties a job to its source event, so a replayed intake adds nothing.
-            keyed = replace(
-                job, dedupe_key=job.dedupe_key or f"{event.source}:{event.event_id}:{job.flow}"
-            )
-            ids.append(job_sql.enqueue(conn, keyed, now, inbox_id=int(row_id)).id)
+            if job.coalesce and job.lock_key:
+                created = job_sql.enqueue(conn, job, now, inbox_id=inbox_id)
+            elif duplicate:
+                continue
+            else:
+                # The dedupe key ties the job to its source event: a replayed intake adds nothing.
+                keyed = job.dedupe_key or f"{event.source}:{event.event_id}:{job.flow}"
+                created = job_sql.enqueue(
+                    conn, replace(job, dedupe_key=keyed), now, inbox_id=int(row_id)
+                )
+            if created.created:
+                ids.append(created.id)
     db.local_wakeup.set()
-    return Accepted(int(row_id), False, tuple(ids))
+    return Accepted(inbox_id, duplicate, tuple(ids))
 
 
 def for_entity(db: Database, kind: str, entity_id: str, limit: int = 200) -> list[dict[str, Any]]:

@@ -1,0 +1,232 @@
+"""`crmbridge demo`: the typical scenario, end to end, on the embedded default.
+
+The sandbox (both emulators) and the bridge (intake, worker, pollers) run in this process on free
+loopback ports, with SQLite in a temporary folder. The rep's click, the invoice, the PDF on the
+deal, the accountant's payment, the paid stage and the task: each step is checked against the
+sandbox's own state, and the demo exits 0 only when every check passed.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from rich.console import Console
+
+from crmbridge.app import Application
+from crmbridge.config.load import load_config
+from crmbridge.queue.scheduler import Scheduler, periodic_jobs
+from crmbridge.queue.worker import Worker, WorkerSettings
+from crmbridge.sandbox.server import Sandbox, SandboxSettings
+from crmbridge.store.database import open_database
+from crmbridge.store.migrate import migrate
+from crmbridge.trace import timeline
+from crmbridge.web.app import create_app
+
+EXAMPLE = Path(__file__).resolve().parent / "examples" / "sandbox.yaml"
+DEAL = 1
+
+
+@dataclass
+class Step:
+    name: str
+    ok: bool = False
+    detail: str = ""
+
+
+@dataclass
+class Demo:
+    sandbox: Sandbox
+    application: Application
+    bridge_url: str
+    console: Console
+    steps: list[Step] = field(default_factory=list)
+
+    def check(self, name: str, condition: Callable[[], Any], timeout: float = 60.0) -> Any:
+        """Wait for `condition` to hold (it reads the sandbox's state); record the step."""
+        step = Step(name)
+        self.steps.append(step)
+        with self.console.status(f"[bold]{name}…"):
+            deadline = time.monotonic() + timeout
+            while (value := condition()) in (None, False, "", [], {}):
+                if time.monotonic() > deadline:
+                    self.console.print(f"[red]✗[/] {name}: not within {timeout:.0f} s")
+                    return None
+                time.sleep(0.1)
+        step.ok, step.detail = True, _short(value)
+        self.console.print(f"[green]✓[/] {name}" + (f": {step.detail}" if step.detail else ""))
+        return value
+
+
+def _short(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def _served(app: Any, port: int) -> Iterator[None]:
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError(f"could not serve on port {port}")
+        time.sleep(0.02)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@contextmanager
+def running(console: Console, folder: Path) -> Iterator[Demo]:
+    sandbox_port, bridge_port = _free_port(), _free_port()
+    sandbox_url, bridge_url = f"http://127.0.0.1:{sandbox_port}", f"http://127.0.0.1:{bridge_port}"
+    sandbox = Sandbox(
+        SandboxSettings(
+            public_url=sandbox_url, outgoing_webhook=f"{bridge_url}/hooks/bitrix24", b24_rate=None
+        )
+    )
+    db_url = f"sqlite:///{folder / 'crmbridge.db'}"
+    env = {
+        "CRMBRIDGE_SANDBOX_URL": sandbox_url,
+        "CRMBRIDGE_DATABASE_URL": db_url,
+        "CRMBRIDGE_POLL_EVERY": "1",
+    }
+    config = load_config(EXAMPLE, env).config
+    db = open_database(db_url)
+    migrate(db)
+    application = Application(config, db)
+    worker = Worker(db, application.handlers(), WorkerSettings(concurrency=4))
+    payments = config.flows.payments
+    scheduler = Scheduler(
+        db, application.clock, periodic_jobs(payments.poll_every if payments else None)
+    )
+    with _served(sandbox.app, sandbox_port), _served(create_app(application), bridge_port):
+        threading.Thread(target=worker.run, name="worker", daemon=True).start()
+        scheduler.start()
+        try:
+            yield Demo(sandbox, application, bridge_url, console)
+        finally:
+            scheduler.stop()
+            worker.stop()
+            application.close()
+            db.dispose()
+
+
+def scenario(demo: Demo) -> bool:
+    sandbox, console = demo.sandbox, demo.console
+    deal = sandbox.bitrix24.deal(DEAL)
+    console.print(
+        f"Deal {DEAL} «{deal['TITLE']}», {deal['OPPORTUNITY']} грн, stage {deal['STAGE_ID']}"
+    )
+    page = f"{sandbox.settings.public_url}/bitrix24/sandbox/deals/{DEAL}/invoice"
+    httpx.post(page, follow_redirects=False)
+    demo.check(
+        "rep moves the deal to «Рахунок» (the portal posts ONCRMDEALUPDATE)",
+        lambda: sandbox.bitrix24.deal(DEAL)["STAGE_ID"] == "PREPAYMENT_INVOICE",
+    )
+    invoice = demo.check("invoice created and posted in BAS", lambda: _invoice(sandbox))
+    if invoice is None:
+        return False
+    number = str(invoice["Number"])
+    demo.check(
+        "PDF attached to the deal (timeline comment and file field)",
+        lambda: _pdf_attached(sandbox, number),
+    )
+    demo.check(
+        "invoice number and status written into the deal",
+        lambda: (
+            sandbox.bitrix24.deal(DEAL).get("UF_CRM_INVOICE_NUMBER") == number and f"№ {number}"
+        ),
+    )
+    total = Decimal(str(invoice["СуммаДокумента"]))
+    sandbox.bas.record_payment(str(invoice["Ref_Key"]), total)
+    demo.check(
+        f"accountant records the payment of {total} грн in BAS",
+        lambda: sandbox.bas.paid(str(invoice["Ref_Key"])) == total,
+    )
+    demo.check(
+        "payment found; deal moved to «Оплачено»",
+        lambda: sandbox.bitrix24.deal(DEAL)["STAGE_ID"] == "UC_PAID",
+    )
+    demo.check("task «ship the order» created for the deal's rep", lambda: _task(sandbox))
+    return all(step.ok for step in demo.steps)
+
+
+def _invoice(sandbox: Sandbox) -> dict[str, Any] | None:
+    mine = [i for i in sandbox.bas.invoices() if f"[crm:deal:{DEAL}]" in str(i["Комментарий"])]
+    return mine[0] if len(mine) == 1 and mine[0]["Posted"] else None
+
+
+def _pdf_attached(sandbox: Sandbox, number: str) -> bool:
+    comments = sandbox.bitrix24.comments(DEAL)
+    deal = sandbox.bitrix24.deal(DEAL)
+    return any(number in str(c["COMMENT"]) and c.get("FILES") for c in comments) and bool(
+        deal.get("UF_CRM_INVOICE_PDF")
+    )
+
+
+def _task(sandbox: Sandbox) -> str | None:
+    tasks = sandbox.bitrix24.call("tasks.task.list", {"filter": {"UF_CRM_TASK": f"D_{DEAL}"}})[
+        "tasks"
+    ]
+    deal = sandbox.bitrix24.deal(DEAL)
+    if len(tasks) == 1 and str(tasks[0]["responsibleId"]) == str(deal["ASSIGNED_BY_ID"]):
+        return f"«{tasks[0]['title']}», due {tasks[0].get('deadline') or ''}".strip()
+    return None
+
+
+def print_trace(demo: Demo) -> None:
+    from rich.table import Table
+
+    entity, crm_id, entries = timeline(demo.application.db, "deal", str(DEAL))
+    table = Table("time", "kind", "what", title=f"crmbridge trace {entity} {crm_id}")
+    for entry in entries:
+        if entry.kind in ("decision", "call", "event", "effect"):
+            table.add_row(entry.at.strftime("%H:%M:%S.%f")[:-3], entry.kind, entry.what)
+    demo.console.print(table)
+
+
+def run(*, serve: bool = False, folder: Path | None = None) -> int:
+    console = Console()
+    work = folder or Path(tempfile.mkdtemp(prefix="crmbridge-demo-"))
+    with running(console, work) as demo:
+        console.print(
+            f"[bold]crmbridge demo[/] — sandbox {demo.sandbox.settings.public_url}, "
+            f"bridge {demo.bridge_url}, SQLite in {work}"
+        )
+        ok = scenario(demo)
+        print_trace(demo)
+        passed = sum(step.ok for step in demo.steps)
+        console.print(f"[bold]{passed} of {len(demo.steps)} steps verified against the sandbox[/]")
+        if serve:
+            console.print(
+                f"CRM deals: {demo.sandbox.settings.public_url}/bitrix24/  ·  "
+                f"BAS invoices: {demo.sandbox.settings.public_url}/bas/  ·  "
+                f"bridge: {demo.bridge_url}/healthz  — Ctrl+C to stop"
+            )
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                pass
+    return 0 if ok else 1
