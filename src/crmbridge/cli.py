@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -68,17 +68,49 @@ def migrate(config: ConfigOption = None, database: DatabaseOption = None) -> Non
 @app.command()
 def check(
     config: Annotated[Path, typer.Option("--config", "-c", help="The YAML config file.")],
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Do not contact the systems to check field names.")
+    ] = False,
 ) -> None:
-    """Check a config: ownership (no field written from both sides), expressions, references.
+    """Check a config: ownership (no field written from both sides), expressions, references,
+    and (when the systems answer) that every mapped field exists in BAS $metadata and the CRM.
 
     Prints every problem with its file and line; exit status 2 when there is any.
     """
     with clear_errors():
         loaded = load_config(config)
         problems = check_config(loaded)
+        reached = False
+        if not offline and not problems:
+            problems, reached = _live_check(loaded)
         if problems:
             raise ConfigProblems(problems)
-    typer.echo(f"{config}: no problems found")
+    how = "checked against both systems" if reached else "systems not contacted"
+    typer.echo(f"{config}: no problems found ({how})")
+
+
+def _live_check(loaded: Any) -> tuple[list[Any], bool]:
+    import tempfile
+
+    from crmbridge.config.live import live_problems
+    from crmbridge.errors import CrmbridgeError
+    from crmbridge.store.database import open_database
+
+    folder = tempfile.mkdtemp(prefix="crmbridge-check-")
+    db = open_database(f"sqlite:///{folder}/check.db")  # the exchanges of the check itself
+    run_migrations(db)
+    application = Application(loaded.config, db)
+    try:
+        context = application.context()
+        return live_problems(loaded, context), True
+    except CrmbridgeError as exc:
+        typer.echo(
+            f"note: systems not reachable, field names not checked ({exc.message})", err=True
+        )
+        return [], False
+    finally:
+        application.close()
+        db.dispose()
 
 
 @app.command()
