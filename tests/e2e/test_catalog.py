@@ -121,3 +121,48 @@ def test_the_command_shows_progress_and_counts(sandbox: Sandbox, db_url: str) ->
     result = crmbridge("sync", "catalog", "--full", "--config", str(EXAMPLE), env=env)
     assert result.returncode == 0, result.stderr
     assert f"{SIZE} products read, {SIZE} written, 0 unchanged" in result.stdout
+
+
+def test_a_new_price_reaches_open_deals_but_not_a_manual_discount(
+    sandbox: Sandbox, app: Application, db: Database
+) -> None:
+    from crmbridge.store import journal
+
+    ctx = app.context()
+    saved: list[dict[str, Any]] = []
+    catalog.sync(ctx, full=True, state=None, save=saved.append)
+    rows = sandbox.bitrix24.call("crm.deal.productrows.get", {"id": 2})
+    discounted = [
+        {
+            "PRODUCT_ID": r["PRODUCT_ID"],
+            "PRICE": r["PRICE"],
+            "QUANTITY": r["QUANTITY"],
+            "DISCOUNT_TYPE_ID": 2,
+            "DISCOUNT_RATE": 10,
+        }
+        for r in rows
+    ]
+    sandbox.bitrix24.call("crm.deal.productrows.set", {"id": 2, "rows": discounted})
+    kept = sandbox.bitrix24.call("crm.deal.productrows.get", {"id": 2})[0]["PRICE"]
+    seed = sandbox.seed
+    for index in (0, 1):  # deal 1 has product 0 at list price; deal 2 product 1, discounted
+        sandbox.bas.service.store.add_record(
+            "InformationRegister_ЦеныНоменклатуры",
+            {
+                "Period": "2030-01-01T00:00:00",
+                "Номенклатура_Key": seed.products[index].ref_key,
+                "ТипЦен_Key": seed.price_type_ref_key,
+                "Цена": Decimal("777.00"),
+                "Валюта_Key": seed.currency_ref_key,
+            },
+        )
+    result = catalog.sync(ctx, full=False, state=saved[-1], save=saved.append)
+    assert result.written == 2
+    deal1 = sandbox.bitrix24.call("crm.deal.productrows.get", {"id": 1})
+    assert [Decimal(str(r["PRICE"])) for r in deal1 if str(r["PRODUCT_ID"]) == "1"] == [
+        Decimal("777.00")
+    ]
+    deal2 = sandbox.bitrix24.call("crm.deal.productrows.get", {"id": 2})
+    assert deal2[0]["PRICE"] == kept
+    rules = [d["rule"] for d in journal.decisions_for(db, "deal", "2")]
+    assert rules == ["keep a manual discount"]

@@ -52,6 +52,7 @@ def sync(
     prices = objects.prices(ctx.bas, price_type(ctx))
     mapping = ctx.rules.mapping(_mapping_name(ctx))
     seen = written = 0
+    repriced: dict[str, Decimal] = {}  # CRM product id → new price, for open deals' rows
     for chunk in _prefetched(_chunks(ctx, done)):
         rows = [
             (
@@ -71,6 +72,8 @@ def sync(
             for (product, values), crm_id in zip(changed, ids, strict=True):
                 ctx.link("product", crm_id, str(product["Ref_Key"]))
                 prints[str(product["Ref_Key"])] = _fingerprint(values)
+                if not full and "PRICE" in values:
+                    repriced[crm_id] = Decimal(str(values["PRICE"]))
         seen, written = seen + len(chunk), written + len(changed)
         done.update(str(p["Ref_Key"]) for p in chunk)
         state.update(fingerprints=prints, full_done=sorted(done) if full else [])
@@ -79,6 +82,8 @@ def sync(
             progress(len(chunk))
     state["full_done"] = []
     save(state)
+    if repriced:
+        reprice_open_deals(ctx, repriced)
     ctx.decide(
         FLOW,
         "full sync" if full else "increment",
@@ -87,6 +92,70 @@ def sync(
         entity=("catalog", "products"),
     )
     return Synced(seen, written, seen - written)
+
+
+# What crm.deal.productrows.get returns but .set does not take.
+_READ_ONLY_ROW = {
+    "ID",
+    "OWNER_ID",
+    "OWNER_TYPE",
+    "PRICE_EXCLUSIVE",
+    "PRICE_NETTO",
+    "PRICE_BRUTTO",
+    "PRICE_ACCOUNT",
+    "STORE_ID",
+    "RESERVE_ID",
+    "RESERVE_QUANTITY",
+    "TYPE",
+}
+
+
+def reprice_open_deals(ctx: FlowContext, prices: dict[str, Decimal]) -> int:
+    """New catalog prices reach the rows of open, not yet invoiced deals; a row with a discount
+    the rep gave by hand keeps its price when `keep_manual_discounts` (the default) says so.
+    Only increments do this: an initial load sets prices, it does not change them."""
+    flow = ctx.config.flows.catalog
+    keep = flow.keep_manual_discounts if flow is not None else True
+    updated = 0
+    for deal in ctx.crm.iterate("deal", {"CLOSED": "N"}):
+        deal_id = str(deal["ID"])
+        if ctx.bas_ref("invoice", deal_id):
+            continue  # invoiced: the deal's prices are the invoice's now
+        rows = ctx.crm.deals.rows(deal_id)
+        changed = [_repriced(ctx, deal_id, row, prices, keep) for row in rows]
+        if any(c for _, c in changed):
+            ctx.crm.deals.set_rows(deal_id, [row for row, _ in changed])
+            updated += 1
+    return updated
+
+
+def _repriced(
+    ctx: FlowContext, deal_id: str, row: Record, prices: dict[str, Decimal], keep: bool
+) -> tuple[dict[str, Any], bool]:
+    writable = {k: v for k, v in row.items() if k not in _READ_ONLY_ROW}
+    new = prices.get(str(row.get("PRODUCT_ID")))
+    if new is None or Decimal(str(row.get("PRICE") or 0)) == new:
+        return writable, False
+    discounted = (
+        Decimal(str(row.get("DISCOUNT_RATE") or 0)) != 0
+        or Decimal(str(row.get("DISCOUNT_SUM") or 0)) != 0
+    )
+    inputs = {
+        "product": row.get("PRODUCT_ID"),
+        "row price": str(row.get("PRICE")),
+        "catalog price": str(new),
+        "discount": str(row.get("DISCOUNT_RATE")),
+    }
+    if discounted and keep:
+        ctx.decide(
+            FLOW, "keep a manual discount", inputs, "kept", entity=("deal", deal_id), matched=True
+        )
+        return writable, False
+    writable.update(PRICE=str(new), DISCOUNT_RATE=0, DISCOUNT_SUM=0)
+    ctx.decide(
+        FLOW, "new catalog price on an open deal", inputs, str(new), entity=("deal", deal_id)
+    )
+    return writable, True
 
 
 def price_type(ctx: FlowContext) -> str:
