@@ -91,3 +91,26 @@ def test_forged_and_malformed_webhooks_are_refused_and_not_stored(
     db = open_database(db_url)
     assert inbox.for_entity(db, "deal", "1") == []
     db.dispose()
+
+
+def test_the_same_delivery_three_times_is_stored_once_and_makes_one_invoice(
+    bridge: tuple[str, Sandbox, str],
+) -> None:
+    url, sandbox, db_url = bridge
+    sandbox.bitrix24.set_deal_stage(2, "PREPAYMENT_INVOICE")  # the portal posts its own event too
+    body = (
+        "event=ONCRMDEALUPDATE&event_handler_id=7&data%5BFIELDS%5D%5BID%5D=2&ts=1764310000"
+        "&auth%5Bdomain%5D=sandbox&auth%5Bapplication_token%5D=sandbox-app-token"
+    )
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    answers = [httpx.post(f"{url}/hooks/bitrix24", content=body, headers=form) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert [a.json()["duplicates"] for a in answers] == [0, 1, 1]
+    wait_for(
+        lambda: sandbox.bitrix24.deal(2).get("UF_CRM_INVOICE_NUMBER"), timeout=60, what="invoice"
+    )
+    db = open_database(db_url)
+    stored = [e for e in inbox.for_entity(db, "deal", "2") if e["event_id"].endswith(":1764310000")]
+    db.dispose()
+    assert len(stored) == 1
+    assert len([i for i in sandbox.bas.invoices() if "[crm:deal:2]" in i["Комментарий"]]) == 1
