@@ -5,13 +5,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from bench import bitrix24_backfill, catalog_sync, queue
+from bench import bitrix24_backfill, catalog_sync, flows, queue
 from bench.report import DOC, write_section
 
 BENCHMARKS: dict[str, Callable[[], str]] = {
     "queue": queue.run,
     "bitrix24": bitrix24_backfill.run,
     "catalog": catalog_sync.run,
+    "flows": flows.run,
 }
 
 
