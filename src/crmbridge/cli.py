@@ -127,6 +127,9 @@ def worker(
         float,
         typer.Option(min=1.0, help="Seconds a claimed job stays ours without a heartbeat."),
     ] = 60.0,
+    prefetch: Annotated[
+        int, typer.Option(min=1, max=64, help="Jobs claimed ahead per thread (tiny jobs: 4).")
+    ] = 1,
 ) -> None:
     """Run jobs (and the pollers) until SIGTERM or SIGINT; in-flight jobs finish or are released."""
     configure_logging()
@@ -140,6 +143,7 @@ def worker(
             grace=grace,
             lease=timedelta(seconds=lease),
             reclaim_every=min(5.0, lease / 2),
+            prefetch=prefetch,
         )
         runner = Worker(db, handlers, settings)
         scheduler = _scheduler(application, db)

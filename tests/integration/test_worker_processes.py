@@ -211,3 +211,18 @@ def _ordered_runs(db: Database) -> list[dict[str, object]]:
             select(effects_table.c.result).where(effects_table.c.key.like("ordered:%"))
         )
         return [row[0] for row in rows]
+
+
+def test_jobs_claimed_ahead_are_handed_back_unstarted_on_a_stop(db: Database) -> None:
+    handlers = builtin_handlers()
+    plugin.register(handlers)
+    worker = Worker(db, handlers, WorkerSettings(concurrency=1, prefetch=4, poll_max=0.05))
+    ids = [enqueue(db, NewJob("slow", {"seconds": 0.5})) for _ in range(4)]
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    wait_for(lambda: effects.get(db, f"started:{ids[0]}:1"), what="first job started")
+    assert q.counts_by_status(db) == {"running": 4}  # one running, three claimed ahead
+    worker.stop()
+    thread.join(timeout=30)
+    assert [status(db, i) for i in ids] == ["done", "waiting", "waiting", "waiting"]
+    assert all(q.get(db, i).attempts == 0 for i in ids[1:])  # type: ignore[union-attr]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import time
 from collections.abc import Iterable
 
 from crmbridge.errors import ConfigError
@@ -13,8 +14,13 @@ def noop(job: JobContext) -> None:
     """Does nothing; used to measure the queue itself and to check a deployment end to end."""
 
 
+def sleep(job: JobContext) -> None:
+    """Waits `seconds` (at most 60), like a remote call would; for scale-out measurements."""
+    time.sleep(min(60.0, float(job.payload.get("seconds", 0.0))))
+
+
 def builtin_handlers() -> dict[str, Handler]:
-    return {"noop": noop}
+    return {"noop": noop, "sleep": sleep}
 
 
 def load_plugins(handlers: dict[str, Handler], modules: Iterable[str]) -> None:

@@ -57,6 +57,9 @@ class WorkerSettings:
     grace: float = 30.0  # seconds in-flight jobs get to finish after a stop is requested
     reclaim_every: float = 5.0
     policy: RetryPolicy = field(default_factory=RetryPolicy)
+    # Jobs claimed ahead per thread. 1 suits real flows (a hoarded slow job waits while another
+    # worker idles); more saves transactions when jobs take microseconds.
+    prefetch: int = 1
 
 
 def new_worker_id() -> str:
@@ -140,7 +143,7 @@ class Worker:
         self._stopped = threading.Event()  # shutdown finished
         self._inflight: dict[int, Job] = {}  # claimed by us and not yet recorded as finished
         self._finished: list[Job] = []  # handlers succeeded; the loop records them in a batch
-        self._busy = 0  # threads running a handler
+        self._busy = 0  # jobs handed to the threads (queued or running) and not finished
         self._lock = threading.Condition()
         self._work: queue.Queue[Job | None] = queue.Queue()
         self._threads: list[threading.Thread] = []
@@ -227,13 +230,14 @@ class Worker:
         return timeout
 
     def _wait_for_slot_or_result(self) -> tuple[list[Job], int]:
-        """Jobs whose handlers succeeded (to record) and how many threads are free."""
+        """Jobs whose handlers succeeded (to record) and how many more jobs to claim."""
+        capacity = self.settings.concurrency * self.settings.prefetch
         with self._lock:
-            if not self._finished and self._busy >= self.settings.concurrency:
+            if not self._finished and self._busy >= capacity:
                 self._lock.wait(timeout=1.0)
             finished, self._finished = self._finished, []
-            free = 0 if self._stop.is_set() else self.settings.concurrency - self._busy
-            return finished, free
+            room = 0 if self._stop.is_set() else capacity - self._busy
+            return finished, max(0, room)
 
     def _recorded(self, finished: list[Job], held: list[bool]) -> None:
         with self._lock:
@@ -267,6 +271,17 @@ class Worker:
                 self._lock.notify_all()
             self._waiter.wake()
 
+    def _unstarted(self) -> list[Job]:
+        """Claimed ahead (prefetch) but not started: handed back at once on a stop."""
+        pending: list[Job] = []
+        while True:
+            try:
+                item = self._work.get_nowait()
+            except queue.Empty:
+                return pending
+            if item is not None:
+                pending.append(item)
+
     def _heartbeat(self) -> None:
         # Beats go on through the stop's grace period, until _shutdown has recorded everything.
         interval = self.settings.lease.total_seconds() / 3
@@ -284,6 +299,11 @@ class Worker:
                 log.warning("%s of %s in-flight jobs lost their lease", len(ids) - held, len(ids))
 
     def _shutdown(self) -> None:
+        for job in self._unstarted():
+            job_sql.release(self.db, job, self.clock.now())
+            with self._lock:
+                self._inflight.pop(job.id, None)
+                self._busy -= 1
         with self._lock:
             if self._inflight:
                 log.info(

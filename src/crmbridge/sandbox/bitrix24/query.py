@@ -73,13 +73,39 @@ _TESTS: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
+def _member_of(values: list[Any], *, negate: bool = False) -> Callable[[Any, Any], bool]:
+    """`_equal` against a list, with the list turned into sets once: an `@XML_ID` lookup of
+    2,500 keys over 10,000 products would otherwise compare every pair (as Decimals)."""
+    texts = {str(v) for v in values if v not in (None, "")}
+    numbers = {n for v in values if (n := _number(v)) is not None}
+    empty = any(v in (None, "") for v in values)
+
+    def member(left: Any) -> bool:
+        if isinstance(left, list):
+            return any(member(item) for item in left)
+        if left in (None, ""):
+            return empty
+        if str(left) in texts:
+            return True
+        number = _number(left)
+        return number is not None and number in numbers
+
+    def test(left: Any, _values: Any) -> bool:
+        return member(left) != negate
+
+    return test
+
+
 def matcher(flt: Mapping[str, Any] | None) -> Callable[[Mapping[str, Any]], bool]:
     """A predicate for a legacy filter; unknown fields never match, as on the portal."""
     tests = []
     for key, value in (flt or {}).items():
         found = _OPERATOR.match(str(key))
         op, name = (found.group(1) or "", found.group(2)) if found else ("", str(key))
-        tests.append((_TESTS[op], name.upper(), value))
+        test = _TESTS[op]
+        if isinstance(value, list) and op in ("", "=", "@", "!@", "!", "!="):
+            test = _member_of(value, negate=op in ("!@", "!", "!="))
+        tests.append((test, name.upper(), value))
 
     def accepts(record: Mapping[str, Any]) -> bool:
         return all(test(record.get(name), value) for test, name, value in tests)
