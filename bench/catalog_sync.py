@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import httpx
+from tests.support.bridge import wait_until_up
 from tests.support.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,18 +41,6 @@ mappings:
               XML_ID: 'product["Ref_Key"]'}}
 flows: {{catalog: {{mapping: product}}}}
 """
-
-
-def _wait_up(url: str) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} did not come up")
 
 
 def _one_run() -> tuple[float, int, int]:
@@ -86,7 +75,7 @@ def _one_run() -> tuple[float, int, int]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait_up(f"{base}/sandbox/stats")
+        wait_until_up(f"{base}/sandbox/stats")
         time.sleep(6)  # let the portal's bucket drain to empty, as on a quiet portal
         started = time.perf_counter()
         done = subprocess.run(

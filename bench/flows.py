@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import select
+from tests.support.bridge import wait_until_up
 from tests.support.databases import create_database, drop_database, postgres_available
 from tests.support.servers import free_port
 
@@ -48,18 +49,6 @@ mappings:
     fields: {{Description: company.TITLE, КодПоЕДРПОУ: requisite.RQ_EDRPOU}}
 flows: {{clients: {{mapping: client, contract: false}}}}
 """
-
-
-def _up(url: str) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} did not come up")
 
 
 def _companies(client: httpx.Client, webhook: str, n: int) -> list[str]:
@@ -119,7 +108,7 @@ def _run(backend: str) -> dict[str, Any]:
         )
     ]  # type: ignore[call-overload]
     try:
-        _up(f"{sandbox_url}/sandbox/stats")
+        wait_until_up(f"{sandbox_url}/sandbox/stats")
         with httpx.Client(timeout=60) as client:
             ids = _companies(client, f"{sandbox_url}/bitrix24/rest/1/sandbox/", FLOWS)
         serve = [
@@ -149,7 +138,7 @@ def _run(backend: str) -> dict[str, Any]:
             ]
             bridge += [subprocess.Popen(worker, **quiet) for _ in range(workers)]  # type: ignore[call-overload]
         procs += bridge
-        _up(f"{bridge_url}/healthz")
+        wait_until_up(f"{bridge_url}/healthz")
         time.sleep(2)
         cpu_before = _cpu([p.pid for p in bridge])
         sent: dict[str, datetime] = {}

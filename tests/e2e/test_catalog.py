@@ -11,7 +11,6 @@ import httpx
 import pytest
 
 from crmbridge.app import Application
-from crmbridge.config.load import load_config
 from crmbridge.flows import catalog
 from crmbridge.sandbox.server import Sandbox
 from crmbridge.store import links
@@ -27,14 +26,6 @@ SIZE = 130
 def sandbox() -> Iterator[Sandbox]:
     with running_sandbox(seed_size=SIZE) as running:
         yield running
-
-
-@pytest.fixture
-def app(sandbox: Sandbox, db: Database) -> Iterator[Application]:
-    env = {"CRMBRIDGE_SANDBOX_URL": sandbox.settings.public_url}
-    application = Application(load_config(EXAMPLE, env).config, db)
-    yield application
-    application.close()
 
 
 def _crm_products(sandbox: Sandbox) -> dict[str, dict[str, Any]]:

@@ -3,18 +3,15 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from crmbridge.sandbox.server import Sandbox
 from crmbridge.store import jobs as q
 from crmbridge.store.database import open_database
+from tests.support.bridge import serving
 from tests.support.sandbox import running_sandbox
 from tests.support.servers import free_port
 from tests.support.waiting import wait_for
@@ -26,32 +23,14 @@ CONFIG = ROOT / "examples" / "direct-link.yaml"
 @pytest.fixture
 def linked(tmp_path: Path) -> Iterator[tuple[Sandbox, str]]:
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
     db_url = f"sqlite:///{tmp_path / 'direct.db'}"
-    with running_sandbox(outgoing_webhook=f"{url}/hooks/bitrix24") as sandbox:
+    with running_sandbox(outgoing_webhook=f"http://127.0.0.1:{port}/hooks/bitrix24") as sandbox:
         env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
             "CRMBRIDGE_SANDBOX_URL": sandbox.settings.public_url,
             "CRMBRIDGE_DATABASE_URL": db_url,
         }
-        command = [sys.executable, "-m", "crmbridge", "serve", "--config", str(CONFIG)]
-        command += ["--port", str(port), "--with-worker"]
-        with tmp_path.joinpath("serve.log").open("wb") as log:
-            proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
-            try:
-                wait_for(lambda: _up(f"{url}/healthz"), timeout=30, what="serve up")
-                yield sandbox, db_url
-            finally:
-                proc.terminate()
-                proc.wait(timeout=30)
-
-
-def _up(url: str) -> bool:
-    try:
-        return httpx.get(url).status_code == 200
-    except httpx.TransportError:
-        return False
+        with serving(CONFIG, port, env, tmp_path / "serve.log"):
+            yield sandbox, db_url
 
 
 def _parties(sandbox: Sandbox, code: str) -> list[dict[str, object]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,16 +16,9 @@ from crmbridge.store import jobs as q
 from crmbridge.store import journal
 from crmbridge.store.database import Database
 from crmbridge.store.jobs import NewJob
-from tests.support.sandbox import running_sandbox
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sandbox.yaml"
 DEAL = 4
-
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    with running_sandbox() as running:
-        yield running
 
 
 def _config(sandbox: Sandbox, policy: str) -> Config:

@@ -9,7 +9,7 @@ one counterparty, one invoice, one PDF comment, one file and the right deal fiel
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,6 @@ from crmbridge.sandbox.server import Sandbox
 from crmbridge.store import jobs as q
 from crmbridge.store.database import Database
 from crmbridge.store.jobs import NewJob
-from tests.support.sandbox import running_sandbox
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sandbox.yaml"
 DEAL = 5  # company 5 is new to BAS: the flow creates its counterparty and contract too
@@ -47,12 +46,6 @@ STEPS: dict[str, tuple[Any, str]] = {
     "PDF attached": (Deals, "attach_pdf"),
     "deal fields written": (Bitrix24Connector, "put"),
 }
-
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    with running_sandbox() as running:
-        yield running
 
 
 def _crash_after(owner: Any, name: str) -> Callable[..., Any]:

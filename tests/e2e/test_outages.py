@@ -16,15 +16,8 @@ from crmbridge.sandbox.server import Sandbox
 from crmbridge.store import jobs as q
 from crmbridge.store.database import Database
 from crmbridge.store.jobs import NewJob
-from tests.support.sandbox import running_sandbox
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sandbox.yaml"
-
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    with running_sandbox() as running:
-        yield running
 
 
 @pytest.fixture

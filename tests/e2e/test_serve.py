@@ -6,9 +6,6 @@ intake; the worker issues the invoice; the accountant's payment is found by the 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -19,6 +16,7 @@ import pytest
 from crmbridge.sandbox.server import Sandbox
 from crmbridge.store import inbox
 from crmbridge.store.database import open_database
+from tests.support.bridge import serving
 from tests.support.sandbox import running_sandbox
 from tests.support.servers import free_port
 from tests.support.waiting import wait_for
@@ -31,32 +29,14 @@ DEAL = 3
 @pytest.fixture
 def bridge(tmp_path: Path, db_url: str) -> Iterator[tuple[str, Sandbox, str]]:
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with running_sandbox(outgoing_webhook=f"{url}/hooks/bitrix24") as sandbox:
+    with running_sandbox(outgoing_webhook=f"http://127.0.0.1:{port}/hooks/bitrix24") as sandbox:
         env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
             "CRMBRIDGE_SANDBOX_URL": sandbox.settings.public_url,
             "CRMBRIDGE_DATABASE_URL": db_url,
             "CRMBRIDGE_POLL_EVERY": "0.5",
         }
-        command = [sys.executable, "-m", "crmbridge", "serve", "--config", str(EXAMPLE)]
-        command += ["--port", str(port), "--with-worker"]
-        with tmp_path.joinpath("serve.log").open("wb") as log:
-            proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
-            try:
-                wait_for(lambda: _up(f"{url}/healthz"), timeout=30, what="serve up")
-                yield url, sandbox, db_url
-            finally:
-                proc.terminate()
-                proc.wait(timeout=30)
-
-
-def _up(url: str) -> bool:
-    try:
-        return httpx.get(url).status_code == 200
-    except httpx.TransportError:
-        return False
+        with serving(EXAMPLE, port, env, tmp_path / "serve.log") as url:
+            yield url, sandbox, db_url
 
 
 def test_click_to_paid_over_real_http(bridge: tuple[str, Sandbox, str]) -> None:

@@ -7,38 +7,19 @@ deal's status follows, the deal moves to "Paid" and the rep gets a "ship the ord
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
-
 from crmbridge.app import Application
-from crmbridge.config.load import load_config
 from crmbridge.queue.worker import Worker, WorkerSettings
 from crmbridge.sandbox.server import Sandbox
 from crmbridge.store import jobs as q
 from crmbridge.store import journal
 from crmbridge.store.database import Database
 from crmbridge.store.jobs import NewJob
-from tests.support.sandbox import running_sandbox
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sandbox.yaml"
 DEAL = 1
-
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    with running_sandbox() as running:
-        yield running
-
-
-@pytest.fixture
-def app(sandbox: Sandbox, db: Database) -> Iterator[Application]:
-    env = {"CRMBRIDGE_SANDBOX_URL": sandbox.settings.public_url}
-    application = Application(load_config(EXAMPLE, env).config, db)
-    yield application
-    application.close()
 
 
 def drain(app: Application, db: Database) -> None:
