@@ -161,7 +161,7 @@ def run() -> str:
     lines += [
         "",
         f"Scale-out when the work waits on a remote side ({REMOTE_JOBS} jobs of the built-in "
-        f"`sleep` flow, {REMOTE_SECONDS * 1000:.0f} ms each, as a remote call; 4 threads a worker):",
+        f"`sleep` flow, {REMOTE_SECONDS * 1000:.0f} ms each, like a remote call; 4 threads):",
         "",
         "| PostgreSQL | jobs/s (median) | runs |",
         "|---|---:|---|",
