@@ -93,7 +93,8 @@ def test_an_idle_postgres_worker_is_woken_by_notify_not_by_polling(pg_db: Databa
     db = pg_db
     handlers = builtin_handlers()
     # With an hour between polls, only the notification can start the job within the deadline.
-    worker = Worker(db, handlers, WorkerSettings(concurrency=1, poll_max=3600, reclaim_every=3600))
+    settings = WorkerSettings(concurrency=1, poll_min=3600, poll_max=3600, reclaim_every=3600)
+    worker = Worker(db, handlers, settings)
     thread = threading.Thread(target=worker.run)
     thread.start()
     try:

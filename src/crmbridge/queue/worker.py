@@ -222,12 +222,17 @@ class Worker:
                 idle = min(idle * 2, self.settings.poll_max)
 
     def _idle_timeout(self, idle: float) -> float:
-        # With LISTEN/NOTIFY every enqueue wakes us, so only delayed jobs (retries) set the timer.
-        timeout = self.settings.poll_max if self.db.dialect == "postgresql" else idle
+        """Nothing was claimable: wait `idle`, which doubles from poll_min to poll_max while that
+        lasts. Jobs may be due and still not claimable (locked by another worker, or behind an
+        earlier job of their key), so "due now" must not mean "try again at once": that spun.
+        An enqueue or a finished job of a key ends the wait early (NOTIFY or the local wakeup);
+        a retry due sooner than `idle` shortens it."""
         due = job_sql.next_run_at(self.db)
         if due is not None:
-            timeout = min(timeout, max(0.0, (due - self.clock.now()).total_seconds()))
-        return timeout
+            left = (due - self.clock.now()).total_seconds()
+            if left > 0:
+                return min(idle, left)
+        return idle
 
     def _wait_for_slot_or_result(self) -> tuple[list[Job], int]:
         """Jobs whose handlers succeeded (to record) and how many more jobs to claim."""
