@@ -61,7 +61,7 @@ def test_a_short_throttle_is_waited_out_in_place_and_the_rate_adapts(db: Databas
         found = [connector.get("deal", str(n % 7 + 1)) for n in range(12)]
         stats = sandbox.control.stats()["bitrix24"]
     assert all(deal is not None for deal in found)  # no call failed: they were slowed down
-    assert 1 <= stats["rate_limited"] <= 3
+    assert 0 < stats["rate_limited"] <= 3
     assert stats["requests"] == 12 + stats["rate_limited"]
 
 
