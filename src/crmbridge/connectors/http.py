@@ -308,7 +308,14 @@ def _request_text(kwargs: Mapping[str, Any], limit: int) -> str | None:
     return None
 
 
+_TEXT_TYPES = ("text/", "application/json", "application/xml", "application/atom+xml")
+
+
 def _response_text(response: httpx.Response | None, limit: int) -> str | None:
     if response is None:
         return None
+    kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind and not kind.startswith(_TEXT_TYPES) and not kind.endswith(("+json", "+xml")):
+        # A PDF or another file: its bytes say nothing in a trace, and they are not text.
+        return f"<{len(response.content)} bytes of {kind}>"
     return response.content[: limit * 4].decode("utf-8", errors="replace")[:limit]

@@ -45,6 +45,10 @@ async def big(request: Request) -> Response:
     return Response("x" * 100_000)
 
 
+async def pdf(request: Request) -> Response:
+    return Response(b"%PDF-1.4\n\x00\xff binary", media_type="application/pdf")
+
+
 @pytest.fixture(scope="module")
 def base_url() -> Iterator[str]:
     app = Starlette(
@@ -52,6 +56,7 @@ def base_url() -> Iterator[str]:
             Route("/rest/1/{code}/echo", echo, methods=["POST"]),
             Route("/busy", busy, methods=["GET"]),
             Route("/big", big, methods=["GET"]),
+            Route("/pdf", pdf, methods=["GET"]),
         ]
     )
     with serve_app(app) as url:
@@ -223,3 +228,15 @@ def test_retry_after_reads_seconds_and_dates() -> None:
         **{"Retry-After": "Wed, 21 Oct 2026 07:28:30 GMT", "Date": "Wed, 21 Oct 2026 07:28:00 GMT"}
     )
     assert retry_after(dated) == 30.0
+
+
+def test_a_binary_response_is_logged_as_its_size_and_type(
+    db: Database, client: httpx.Client, base_url: str, clock: FakeClock
+) -> None:
+    http = caller(client, clock, db)
+    assert (
+        http.request("GET", f"{base_url}/pdf", operation="t", business_key="pdf").content[:4]
+        == b"%PDF"
+    )
+    [row] = exchanges_for(db, business_key="pdf")
+    assert row["response_body"] == "<18 bytes of application/pdf>"
