@@ -150,7 +150,7 @@ def _run(backend: str) -> dict[str, Any]:
                 "&auth%5Bapplication_token%5D=sandbox-app-token"
             )
             sent[company] = datetime.now(UTC)
-            with httpx.Client() as c:
+            with httpx.Client(timeout=120) as c:
                 c.post(
                     f"{bridge_url}/hooks/bitrix24",
                     content=body,
