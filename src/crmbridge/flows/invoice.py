@@ -19,6 +19,7 @@ from typing import Any
 
 from crmbridge.connectors.base import Record
 from crmbridge.connectors.onec import literals, objects, query
+from crmbridge.connectors.onec.profile import INVOICES
 from crmbridge.errors import Permanent
 from crmbridge.flows import clients
 from crmbridge.flows.context import FlowContext, ref_for
@@ -96,7 +97,7 @@ def _find_or_create(ctx: FlowContext, bundle: Record, deal_id: str) -> Record:
 def _by_marker(ctx: FlowContext, deal_id: str) -> Record | None:
     condition = f"substringof({literals.string(marker(deal_id))}, Комментарий)"
     found = ctx.bas.client.find(
-        "Document_СчетНаОплатуПокупателю",
+        INVOICES,
         query.Query(filter=query.all_of(condition, "DeletionMark eq false"), orderby=("Ref_Key",)),
     )
     return found[0] if found else None

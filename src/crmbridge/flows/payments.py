@@ -18,15 +18,12 @@ from typing import Any
 from crmbridge.connectors.base import Record
 from crmbridge.connectors.onec import payments as bas_payments
 from crmbridge.connectors.onec import query
-from crmbridge.connectors.onec.profile import PAYMENT_ROWS
+from crmbridge.connectors.onec.profile import BANK_RECEIPTS, CASH_RECEIPTS, PAYMENT_ROWS
 from crmbridge.flows.context import FlowContext
 from crmbridge.flows.invoice import write_deal_fields
 
 FLOW = "payments"
-RECEIPT_KINDS = {
-    "payment": "Document_ПоступлениеНаРасчетныйСчет",
-    "cash_payment": "Document_ПриходныйКассовыйОрдер",
-}
+RECEIPT_KINDS = {"payment": BANK_RECEIPTS, "cash_payment": CASH_RECEIPTS}
 _MARKER = re.compile(r"\[crm:deal:(\d+)\]")
 
 

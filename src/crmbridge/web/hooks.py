@@ -7,7 +7,6 @@ while BAS or the portal is down.
 
 from __future__ import annotations
 
-import hmac
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -118,7 +117,7 @@ def _action_event(action: str, body: bytes, token: str | None) -> ChangedEvent:
         fields = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=True))
     except (UnicodeDecodeError, ValueError):
         raise WebhookRejected("not a form-encoded call", status=400) from None
-    _verify_token(fields.get("auth[application_token]", ""), token)
+    b24_events.verify_token(fields, token)
     deal = _deal_id(fields)
     stamp = fields.get("event_token") or fields.get("ts") or str(time.time_ns())
     return ChangedEvent(
@@ -129,13 +128,6 @@ def _action_event(action: str, body: bytes, token: str | None) -> ChangedEvent:
         deal,
         {"action": action},
     )
-
-
-def _verify_token(given: str, expected: str | None) -> None:
-    if not expected or not given:
-        raise WebhookRejected("no application token in the call (or none configured)")
-    if not hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8")):
-        raise WebhookRejected("the application token does not match")
 
 
 def _deal_id(fields: Mapping[str, str]) -> str:

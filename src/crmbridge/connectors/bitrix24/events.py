@@ -28,13 +28,18 @@ MAX_BODY = 64 * 1024  # a delivery is a few hundred bytes
 _KEPT = ("event", "event_handler_id", "ts", "auth[domain]", "auth[member_id]")
 
 
-def parse_delivery(body: bytes, expected_token: str | None) -> list[ChangedEvent]:
-    fields = _form(body)
+def verify_token(fields: dict[str, str], expected_token: str | None) -> None:
+    """The portal's `auth[application_token]`, compared in constant time."""
     given = fields.get("auth[application_token]", "")
     if not expected_token or not given:
         raise WebhookRejected("no application token in the delivery (or none configured)")
     if not hmac.compare_digest(given.encode("utf-8"), expected_token.encode("utf-8")):
         raise WebhookRejected("the application token does not match")
+
+
+def parse_delivery(body: bytes, expected_token: str | None) -> list[ChangedEvent]:
+    fields = _form(body)
+    verify_token(fields, expected_token)
     event, entity_id = fields.get("event", "").upper(), fields.get("data[FIELDS][ID]", "")
     if not event or not entity_id:
         raise WebhookRejected("a delivery needs `event` and `data[FIELDS][ID]`", status=400)
