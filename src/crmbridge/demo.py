@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 from rich.console import Console
 
 from crmbridge.app import Application
@@ -31,6 +30,7 @@ from crmbridge.store.database import open_database
 from crmbridge.store.migrate import migrate
 from crmbridge.trace import timeline
 from crmbridge.web.app import create_app
+from crmbridge.web.serving import free_port, serving
 
 EXAMPLE = Path(__file__).resolve().parent / "examples" / "sandbox.yaml"
 DEAL = 1
@@ -71,34 +71,9 @@ def _short(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextmanager
-def _served(app: Any, port: int) -> Iterator[None]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            raise RuntimeError(f"could not serve on port {port}")
-        time.sleep(0.02)
-    try:
-        yield
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
 @contextmanager
 def running(console: Console, folder: Path) -> Iterator[Demo]:
-    sandbox_port, bridge_port = _free_port(), _free_port()
+    sandbox_port, bridge_port = free_port(), free_port()
     sandbox_url, bridge_url = f"http://127.0.0.1:{sandbox_port}", f"http://127.0.0.1:{bridge_port}"
     sandbox = Sandbox(
         SandboxSettings(
@@ -120,7 +95,10 @@ def running(console: Console, folder: Path) -> Iterator[Demo]:
     scheduler = Scheduler(
         db, application.clock, periodic_jobs(payments.poll_every if payments else None)
     )
-    with _served(sandbox.app, sandbox_port), _served(create_app(application), bridge_port):
+    with (
+        serving(sandbox.app, port=sandbox_port),
+        serving(create_app(application), port=bridge_port),
+    ):
         threading.Thread(target=worker.run, name="worker", daemon=True).start()
         scheduler.start()
         try:
