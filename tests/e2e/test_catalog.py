@@ -86,6 +86,7 @@ def test_an_interrupted_full_load_resumes(
 ) -> None:
     ctx = app.context()
     monkeypatch.setattr(catalog, "CHUNK", 50)
+    monkeypatch.setattr(catalog, "FIRST_CHUNK", 50)
     saved: list[dict[str, Any]] = []
     original = ctx.crm.upsert_products
     calls = {"n": 0}

@@ -1,6 +1,7 @@
 """Catalog and prices BAS → CRM: products of the catalog, with prices of the configured type.
 
-`sync(full=True)` is the initial load: every product, in chunks of 2,500 that the Bitrix24
+`sync(full=True)` is the initial load: every product, in chunks of 2,500 (the first 500) that the
+Bitrix24
 connector packs into batches of 50 commands; it is resumable (the last chunk done is kept as a
 cursor) and reading the next chunk from BAS overlaps writing the current one to the portal.
 `sync(full=False)` is the increment: only products whose mapped values changed since the last
@@ -24,7 +25,10 @@ from crmbridge.errors import Permanent
 from crmbridge.flows.context import FlowContext
 
 FLOW = "catalog"
-CHUNK = 2500
+CHUNK = 2500  # one lookup request (50 × 50 keys), then 50 write batches
+# The first chunk is small so the portal's first write starts after 5 BAS pages, not 25: while
+# the first chunk is read, the rate-limited side (the bound) sits idle.
+FIRST_CHUNK = 500
 Progress = Callable[[int], None]
 
 
@@ -69,8 +73,10 @@ def sync(
         if changed:
             ctx.guard("product", "bas", sorted({k for _, v in changed for k in v}))
             ids = ctx.crm.upsert_products([v for _, v in changed])
+            ctx.link_many(
+                "product", [(i, str(p["Ref_Key"])) for (p, _), i in zip(changed, ids, strict=True)]
+            )
             for (product, values), crm_id in zip(changed, ids, strict=True):
-                ctx.link("product", crm_id, str(product["Ref_Key"]))
                 prints[str(product["Ref_Key"])] = _fingerprint(values)
                 if not full and "PRICE" in values:
                     repriced[crm_id] = Decimal(str(values["PRICE"]))
@@ -182,13 +188,14 @@ def _mapping_name(ctx: FlowContext) -> str:
 
 def _chunks(ctx: FlowContext, done: set[str]) -> Iterator[list[Record]]:
     chunk: list[Record] = []
+    size = FIRST_CHUNK
     for product in objects.products(ctx.bas):
         if str(product["Ref_Key"]) in done:
             continue  # done before the interruption
         chunk.append(product)
-        if len(chunk) == CHUNK:
+        if len(chunk) == size:
             yield chunk
-            chunk = []
+            chunk, size = [], CHUNK
     if chunk:
         yield chunk
 

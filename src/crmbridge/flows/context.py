@@ -100,6 +100,9 @@ class FlowContext:
     def link(self, entity: str, crm_id: str, bas_ref: str) -> None:
         links.put(self.db, entity, crm_id, bas_ref, self.clock.now())
 
+    def link_many(self, entity: str, pairs: list[tuple[str, str]]) -> None:
+        links.put_many(self.db, entity, pairs, self.clock.now())
+
     def bas_ref(self, entity: str, crm_id: str) -> str | None:
         return links.bas_ref(self.db, entity, crm_id)
 

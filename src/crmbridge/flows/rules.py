@@ -32,15 +32,19 @@ class Rules:
         return self.mappings[name]
 
     def evaluate(self, expression: Expression, inputs: Mapping[str, Any]) -> Any:
+        return self._run(expression, cel_values(inputs))
+
+    def _run(self, expression: Expression, converted: Any) -> Any:
         try:
-            return expression.evaluate(cel_values(inputs), self.functions)
+            return expression.evaluate(converted, self.functions)
         except (RuntimeError, ValueError, TypeError) as exc:
             # A rule that cannot be evaluated on this record is a data problem: a person must
             # look (the job goes to the dead letter with the rule and the message).
             raise Permanent(f"rule {expression.source!r} failed: {exc}") from None
 
     def values(self, mapping: CompiledMapping, inputs: Mapping[str, Any]) -> dict[str, Any]:
-        return {field: self.evaluate(expr, inputs) for field, expr in mapping.fields.items()}
+        converted = cel_values(inputs)  # once per record, not once per field
+        return {field: self._run(expr, converted) for field, expr in mapping.fields.items()}
 
 
 def compile_rules(config: Config) -> Rules:

@@ -6,12 +6,14 @@ import logging
 import os
 import select
 import threading
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import psycopg
 from sqlalchemy.engine import URL
 
 from crmbridge.store.jobs import NOTIFY_CHANNEL
+
+if TYPE_CHECKING:
+    import psycopg  # imported when a PostgreSQL waiter starts: SQLite runs never need it
 
 log = logging.getLogger("crmbridge.worker")
 
@@ -62,12 +64,16 @@ class PostgresWaiter:
         os.set_blocking(self._wake_r, False)
 
     def _connection(self) -> psycopg.Connection[tuple[object, ...]]:
+        import psycopg
+
         if self._conn is None or self._conn.closed:
             self._conn = psycopg.connect(self._dsn, autocommit=True, connect_timeout=5)
             self._conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
         return self._conn
 
     def wait(self, timeout: float) -> bool:
+        import psycopg
+
         try:
             if self._conn is None or self._conn.closed:
                 # Commits made before LISTEN took effect were not announced to us: report a

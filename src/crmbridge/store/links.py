@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from crmbridge.store.database import Database, upsert_insert
 from crmbridge.store.schema import links
@@ -28,16 +29,22 @@ def crm_id(db: Database, entity: str, bas_ref: str) -> str | None:
 
 def put(db: Database, entity: str, crm_id: str, bas_ref: str, now: datetime) -> None:
     """Link a CRM id to a BAS Ref_Key; re-linking a CRM id moves it to the new Ref_Key."""
+    put_many(db, entity, [(crm_id, bas_ref)], now)
+
+
+def put_many(db: Database, entity: str, pairs: Sequence[tuple[str, str]], now: datetime) -> None:
+    """`put` for many (CRM id, Ref_Key) pairs in one transaction: a catalog chunk of 2,500
+    products costs one commit (one fsync) instead of 2,500."""
+    if not pairs:
+        return
+    insert = upsert_insert(db.dialect, links)
+    statement = insert.on_conflict_do_update(
+        index_elements=[links.c.entity, links.c.crm_id],
+        set_={"bas_ref": insert.excluded.bas_ref, "updated_at": insert.excluded.updated_at},
+    )
+    rows = [
+        {"entity": entity, "crm_id": c, "bas_ref": b, "created_at": now, "updated_at": now}
+        for c, b in pairs
+    ]
     with db.write() as conn:
-        inserted = conn.execute(
-            upsert_insert(db.dialect, links)
-            .values(entity=entity, crm_id=crm_id, bas_ref=bas_ref, created_at=now, updated_at=now)
-            .on_conflict_do_nothing()
-            .returning(links.c.id)
-        ).scalar()
-        if inserted is None:
-            conn.execute(
-                update(links)
-                .where(links.c.entity == entity, links.c.crm_id == crm_id)
-                .values(bas_ref=bas_ref, updated_at=now)
-            )
+        conn.execute(statement, rows)

@@ -46,6 +46,9 @@ def migrate(db: Database) -> tuple[str | None, str]:
                 f"the database at {safe_url(db.engine.url)} has schema revision {before}, "
                 f"newer than this crmbridge knows (up to {head_revision()}); upgrade crmbridge"
             ) from None
+    head = head_revision()
+    if before == head:
+        return before, head  # every command starts here: skip alembic's environment
     config = _config()
     with db.write() as conn:
         if db.dialect == "postgresql":
