@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import Connection, func, inspect, select, text
 from sqlalchemy.exc import StatementError
 
 from crmbridge.clock import FakeClock
@@ -47,6 +47,35 @@ def test_sqlite_runs_in_wal_with_durable_commits(tmp_path: Path) -> None:
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10_000
     db.dispose()
+
+
+def _durability(conn: Connection, dialect: str) -> object:
+    if dialect == "sqlite":
+        return conn.exec_driver_sql("PRAGMA synchronous").scalar()  # 2 FULL, 1 NORMAL
+    return conn.exec_driver_sql("SHOW synchronous_commit").scalar()
+
+
+def test_log_writes_skip_the_disk_flush_and_leave_the_pool_durable(db: Database) -> None:
+    with db.read() as conn:
+        durable = _durability(conn, db.dialect)
+    with db.write(flush=False) as conn:
+        relaxed = _durability(conn, db.dialect)
+        conn.execute(
+            text("INSERT INTO cursors (name, value, updated_at) VALUES ('x', '{}', :t)"),
+            {"t": "2026-01-01 00:00:00"},
+        )
+    with db.write() as conn:  # the same pooled connection again
+        after = _durability(conn, db.dialect)
+        stored = conn.execute(text("SELECT count(*) FROM cursors WHERE name = 'x'")).scalar()
+    assert (durable, relaxed, after) == ((2, 1, 2) if db.is_sqlite else ("on", "off", "on"))
+    assert stored == 1
+
+
+def test_links_written_in_bulk_relink_like_one_by_one(db: Database, clock: FakeClock) -> None:
+    links.put_many(db, "product", [("1", "ref-a"), ("2", "ref-b")], clock.now())
+    links.put_many(db, "product", [("1", "ref-c"), ("3", "ref-d")], clock.now())
+    assert [links.bas_ref(db, "product", i) for i in ("1", "2", "3")] == ["ref-c", "ref-b", "ref-d"]
+    assert links.crm_id(db, "product", "ref-a") is None
 
 
 def _event(event_id: str = "evt-1") -> inbox.Event:
