@@ -1,0 +1,325 @@
+"""`crmbridge import`: a file checked row by row, then written with the middleware's own steps.
+
+Every row is validated before anything is written; each problem names its row and column. With
+any problem nothing is written, unless `partial`, which writes the valid records and skips the
+rest (a deal with one bad row is skipped whole: an invoice missing a line is worse than none).
+
+Writes go through the same code and keys as the flows, so a second import of the same file, or an
+import of a deal the middleware already invoiced, finds what exists and creates nothing:
+- deals → BAS invoices: counterparty by tax code (`flows.clients.ensure_counterparty`), invoice by
+  the effect key `invoice:deal:<id>`, the Ref_Key derived from the deal id, or the
+  `[crm:deal:<id>]` marker in its comment;
+- companies → BAS counterparties (`ensure_counterparty`, through the `client` mapping);
+- products → CRM products, upserted by `XML_ID` through the `product` mapping;
+- invoices → the deal's BAS-owned fields (number, payment status) through `deal_invoice`.
+
+Ownership decides the direction: a file of records owned by one side goes into the other only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from crmbridge.config.model import Config, Side
+from crmbridge.connectors.base import Record
+from crmbridge.connectors.onec import objects
+from crmbridge.errors import ConfigError
+from crmbridge.flows import clients, invoice
+from crmbridge.flows.context import FlowContext, ref_for
+from crmbridge.manual import sheets
+from crmbridge.manual.layouts import Layout, Problem, Row, parse, recognise, tax_code_problem
+from crmbridge.manual.runlog import Run
+from crmbridge.manual.sheets import CellError, Table
+
+FLOW = "manual"
+
+
+@dataclass
+class Item:
+    """One record to write (a deal with its rows, a company, …) and the rows it came from."""
+
+    key: str
+    rows: list[Row]
+    data: dict[str, Any] = field(default_factory=dict)
+    group: str = ""  # the id several rows share (a deal's), as the first column shows it
+
+    @property
+    def numbers(self) -> list[int]:
+        return [r.number for r in self.rows]
+
+
+@dataclass
+class Checked:
+    layout: Layout
+    items: list[Item]
+    problems: list[Problem]
+
+
+def direction(config: Config, layout: Layout, into: Side) -> None:
+    """Refuse a file that would write records into the side that owns them."""
+    owner = config.ownership.entities.get(layout.entity)
+    if owner is None:
+        raise ConfigError(f"no owner is declared for {layout.entity} (ownership.entities)")
+    if owner == into:
+        other = "bas" if owner == "crm" else "crm"
+        raise ConfigError(
+            f"{into} owns {layout.entity}: a file of {layout.what} goes from {owner} into "
+            f"{other}, never into {into} (see ownership in the config)"
+        )
+
+
+def check(ctx: FlowContext, table: Table, into: Side) -> Checked:
+    try:
+        layout = recognise(table)
+    except CellError as exc:
+        raise ConfigError(str(exc)) from None
+    direction(ctx.config, layout, into)
+    rows, problems = parse(layout, table)
+    items, more = _CHECKS[layout.what](ctx, rows)
+    bad = {p.row for p in [*problems, *more]}
+    # A record made of several rows (a deal) goes whole or not at all: its id is in the first
+    # column, read as typed even from a row whose other cells are wrong.
+    first = layout.columns[0].header
+    bad_groups = {sheets.parse_text(cells.get(first)) for n, cells in table.rows if n in bad}
+    kept = []
+    for item in items:
+        if any(n in bad for n in item.numbers):
+            continue
+        if item.group in bad_groups:
+            rows_text = ", ".join(str(n) for n in item.numbers)
+            more.append(
+                Problem(
+                    item.rows[0].number,
+                    "",
+                    f"{item.key} skipped: another of its rows is invalid (rows {rows_text} "
+                    "are fine)",
+                )
+            )
+            continue
+        kept.append(item)
+    everything = sorted([*problems, *more], key=lambda p: (p.row, p.column))
+    return Checked(layout, kept, everything)
+
+
+def write(ctx: FlowContext, checked: Checked, run: Run) -> None:
+    _WRITES[checked.layout.what](ctx, checked.items, run)
+
+
+def _noted(ctx: FlowContext, run: Run, entity: tuple[str, str], item: Item, result: Any) -> None:
+    """The manual transfer in the entity's trace: who, which file, which rows, what happened."""
+    run.entities.setdefault(entity, []).extend(item.numbers)
+    inputs = {"user": run.user, "file": run.path.name, "sha256": run.sha256, "rows": item.numbers}
+    ctx.decide(FLOW, f"import {run.path.name}", inputs, result, entity=entity)
+
+
+# deals → invoices ---------------------------------------------------------------------------------
+def _check_deals(ctx: FlowContext, rows: list[Row]) -> tuple[list[Item], list[Problem]]:
+    catalog = {str(p.get("Code") or ""): p for p in objects.products(ctx.bas)}
+    profile = ctx.config.systems.bas.profile
+    problems: list[Problem] = []
+    groups: dict[int, Item] = {}
+    for row in rows:
+        v = row.values
+        why = tax_code_problem(v["tax_code"], profile)
+        if why:
+            problems.append(Problem(row.number, "ЄДРПОУ", why))
+        if v["product_code"] not in catalog:
+            message = f"unknown product: BAS has no product with code {v['product_code']}"
+            problems.append(Problem(row.number, "Код товару", message))
+        amount = v.get("amount")
+        if amount is not None and abs(amount - v["quantity"] * v["price"]) > Decimal("0.01"):
+            shown = f"{amount} is not Кількість × Ціна = {v['quantity'] * v['price']}"
+            problems.append(Problem(row.number, "Сума", shown))
+        item = groups.setdefault(
+            v["deal_id"], Item(f"deal {v['deal_id']}", [], group=str(v["deal_id"]))
+        )
+        first = item.rows[0].values if item.rows else v
+        for key, header in (("company_id", "Компанія №"), ("tax_code", "ЄДРПОУ")):
+            if v[key] != first[key]:
+                message = f"deal {v['deal_id']} has {first[key]} here on an earlier row"
+                problems.append(Problem(row.number, header, message))
+        item.rows.append(row)
+        item.data["catalog"] = catalog
+    return list(groups.values()), problems
+
+
+def _write_deals(ctx: FlowContext, items: list[Item], run: Run) -> None:
+    for item in items:
+        deal_id = str(item.rows[0].values["deal_id"])
+        existing = _existing_invoice(ctx, deal_id)
+        if existing is None:
+            made = _create_invoice(ctx, deal_id, item)
+            run.count("invoices created")
+        else:
+            made = existing
+            run.count("invoices found")
+        ref, number = str(made["Ref_Key"]), str(made["Number"])
+        if not made.get("Posted"):
+            ctx.bas.post("invoice", ref)
+        _noted(ctx, run, ("deal", deal_id), item, {"invoice": number, "new": existing is None})
+
+
+def _existing_invoice(ctx: FlowContext, deal_id: str) -> Record | None:
+    recorded = ctx.done(f"invoice:deal:{deal_id}")
+    found = (
+        ctx.bas.get("invoice", recorded.external_id) if recorded and recorded.external_id else None
+    )
+    # The same lookups as the middleware: our Ref_Key for the deal, then the marker a person sees.
+    return (
+        found
+        or ctx.bas.get("invoice", ref_for("invoice", deal_id))
+        or invoice._by_marker(ctx, deal_id)
+    )
+
+
+def _create_invoice(ctx: FlowContext, deal_id: str, item: Item) -> Record:
+    first = item.rows[0].values
+    total = sum((r.values["quantity"] * r.values["price"] for r in item.rows), Decimal(0))
+    counterparty = clients.ensure_counterparty(ctx, _client(ctx, first), deal_total=total)
+    if counterparty is None:
+        raise ConfigError(
+            f"a rule refused company {first['company_id']}: no invoice for deal {deal_id}"
+        )
+    catalog: dict[str, Record] = item.data["catalog"]
+    lines = [_line(catalog[r.values["product_code"]], r.values) for r in item.rows]
+    header = objects.InvoiceHeader(
+        organisation=clients.organisation(ctx),
+        counterparty=counterparty,
+        contract=clients.ensure_contract(ctx, counterparty),
+        currency=clients.currency(ctx),
+        date=ctx.clock.now().astimezone().replace(tzinfo=None, microsecond=0),
+        comment=f"Угода CRM № {deal_id} «{first.get('title') or ''}» {invoice.marker(deal_id)}",
+    )
+    created = objects.create_invoice(ctx.bas, header, lines, ref=ref_for("invoice", deal_id))
+    ctx.record(f"invoice:deal:{deal_id}", "bas", str(created["Ref_Key"]), number=created["Number"])
+    ctx.link("invoice", deal_id, str(created["Ref_Key"]))
+    inputs = {"rows": len(lines), "deal_total": str(total), "counterparty": counterparty}
+    ctx.decide(FLOW, "create invoice", inputs, created["Number"], entity=("deal", deal_id))
+    return created
+
+
+def _line(product: Record, values: dict[str, Any]) -> objects.Line:
+    return objects.Line(
+        product=str(product["Ref_Key"]),
+        quantity=values["quantity"],
+        price=values["price"],
+        vat_rate=str(product.get("СтавкаНДС") or "БезНДС"),
+        service=bool(product.get("Услуга")),
+        text=str(values.get("product") or product.get("Description") or ""),
+    )
+
+
+def _client(ctx: FlowContext, values: dict[str, Any]) -> clients.Client:
+    """The CRM records the `client` mapping reads, rebuilt from the file's columns."""
+    company = {"ID": str(values["company_id"]), "TITLE": values["company"]}
+    field = "RQ_INN" if ctx.config.systems.bas.profile == "bp30" else "RQ_EDRPOU"
+    requisite = {field: values["tax_code"], "RQ_COMPANY_FULL_NAME": values.get("full_name") or ""}
+    return clients.Client(company, requisite, values["tax_code"])
+
+
+# companies → counterparties -----------------------------------------------------------------------
+def _check_companies(ctx: FlowContext, rows: list[Row]) -> tuple[list[Item], list[Problem]]:
+    profile = ctx.config.systems.bas.profile
+    problems = [
+        Problem(r.number, "ЄДРПОУ", why)
+        for r in rows
+        if (why := tax_code_problem(r.values["tax_code"], profile))
+    ]
+    return [Item(f"company {r.values['company_id']}", [r]) for r in rows], problems
+
+
+def _write_companies(ctx: FlowContext, items: list[Item], run: Run) -> None:
+    for item in items:
+        values = item.rows[0].values
+        client = _client(ctx, values)
+        before = ctx.bas_ref("client", client.company_id)
+        ref = clients.ensure_counterparty(ctx, client)
+        if before:
+            run.count("counterparties already linked")
+        elif ref == ref_for("client", client.company_id):
+            run.count("counterparties created")
+        else:
+            run.count("counterparties matched by tax code")
+        _noted(ctx, run, ("company", client.company_id), item, {"counterparty": ref})
+
+
+# products → CRM ----------------------------------------------------------------------------------
+def _check_products(ctx: FlowContext, rows: list[Row]) -> tuple[list[Item], list[Problem]]:
+    catalog = {str(p.get("Code") or ""): p for p in objects.products(ctx.bas)}
+    problems, items = [], []
+    for row in rows:
+        product = catalog.get(row.values["product_code"])
+        if product is None:
+            message = f"unknown product: BAS has no product with code {row.values['product_code']}"
+            problems.append(Problem(row.number, "Код товару", message))
+        else:
+            items.append(Item(f"product {row.values['product_code']}", [row], {"bas": product}))
+    return items, problems
+
+
+def _write_products(ctx: FlowContext, items: list[Item], run: Run) -> None:
+    flow = ctx.config.flows.catalog
+    mapping = ctx.rules.mapping(flow.mapping if flow is not None else "product")
+    values = [
+        ctx.rules.values(mapping, {"product": i.data["bas"], "price": i.rows[0].values["price"]})
+        for i in items
+    ]
+    if not values:
+        return
+    ctx.guard("product", "bas", sorted({k for v in values for k in v}))
+    known = ctx.crm.catalog.find_ids(str(v.get("XML_ID") or "") for v in values)
+    ids = ctx.crm.upsert_products(values)
+    for item, crm_id in zip(items, ids, strict=True):
+        ctx.link("product", crm_id, str(item.data["bas"]["Ref_Key"]))
+    run.count("products created", len(values) - len(known))
+    run.count("products updated", len(known))
+    ctx.decide(
+        FLOW,
+        f"import {run.path.name}",
+        {"user": run.user, "file": run.path.name, "sha256": run.sha256},
+        {"products": len(values), "new": len(values) - len(known)},
+        entity=("catalog", "products"),
+    )
+
+
+# invoices → deal fields ---------------------------------------------------------------------------
+def _check_invoices(ctx: FlowContext, rows: list[Row]) -> tuple[list[Item], list[Problem]]:
+    problems, items = [], []
+    for row in rows:
+        deal = ctx.crm.get("deal", str(row.values["deal_id"]))
+        if deal is None:
+            message = f"unknown deal: the CRM has no deal {row.values['deal_id']}"
+            problems.append(Problem(row.number, "Угода №", message))
+        else:
+            items.append(Item(f"invoice {row.values['number']}", [row], {"deal": deal}))
+    return items, problems
+
+
+def _write_invoices(ctx: FlowContext, items: list[Item], run: Run) -> None:
+    for item in items:
+        values, deal = item.rows[0].values, item.data["deal"]
+        total, paid = values["total"], values["paid"]
+        state = "paid" if total > 0 and paid >= total else ("partial" if paid > 0 else "unpaid")
+        bas_invoice = {"Number": values["number"], "СуммаДокумента": total}
+        changed = invoice.write_deal_fields(ctx, deal, bas_invoice, paid=paid, state=state)
+        run.count("deals updated" if changed else "deals unchanged")
+        _noted(ctx, run, ("deal", str(deal["ID"])), item, {"changed": changed, "state": state})
+
+
+Check = Callable[[FlowContext, list[Row]], tuple[list[Item], list[Problem]]]
+Write = Callable[[FlowContext, list[Item], Run], None]
+_CHECKS: dict[str, Check] = {
+    "deals": _check_deals,
+    "companies": _check_companies,
+    "products": _check_products,
+    "invoices": _check_invoices,
+}
+_WRITES: dict[str, Write] = {
+    "deals": _write_deals,
+    "companies": _write_companies,
+    "products": _write_products,
+    "invoices": _write_invoices,
+}
