@@ -132,7 +132,7 @@ def procedure(
     records and fields in each direction, checks before and after, what to do on a discrepancy."""
     with clear_errors():
         loaded = _checked(config)
-        items = procedure_text.blocks(loaded.config, config.name, at)
+        items = procedure_text.blocks(loaded.config, str(config), at)
         if to is None:
             typer.echo(procedure_text.markdown(items), nl=False)
         elif to.suffix.lower() == ".pdf":

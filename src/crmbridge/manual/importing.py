@@ -156,10 +156,24 @@ def _write_deals(ctx: FlowContext, items: list[Item], run: Run) -> None:
         else:
             made = existing
             run.count("invoices found")
+            _compare(run, deal_id, item, existing)
         ref, number = str(made["Ref_Key"]), str(made["Number"])
         if not made.get("Posted"):
             ctx.bas.post("invoice", ref)
         _noted(ctx, run, ("deal", deal_id), item, {"invoice": number, "new": existing is None})
+
+
+def _compare(run: Run, deal_id: str, item: Item, existing: Record) -> None:
+    """An invoice is never changed from a file (BAS owns it); a different total is reported."""
+    total = sum((r.values["quantity"] * r.values["price"] for r in item.rows), Decimal(0))
+    have = Decimal(str(existing.get("СуммаДокумента") or 0))
+    if have != total.quantize(objects.CENT):
+        run.count("invoices differing")
+        run.errors.append(
+            f"deal {deal_id}: invoice {existing.get('Number')} exists with total {have}, the "
+            f"file's rows {', '.join(map(str, item.numbers))} total {total}; the invoice is "
+            "not changed (BAS owns it): correct it in BAS or the deal in the CRM"
+        )
 
 
 def _existing_invoice(ctx: FlowContext, deal_id: str) -> Record | None:

@@ -164,7 +164,8 @@ def parse(layout: Layout, table: Table) -> tuple[list[Row], list[Problem]]:
             continue
         key = tuple(values.get(k) for k in layout.unique)
         if key in seen:
-            problems.append(Problem(number, "", f"duplicate of row {seen[key]}"))
+            same = " and ".join(f"«{c.header}»" for c in layout.columns if c.key in layout.unique)
+            problems.append(Problem(number, "", f"duplicate of row {seen[key]} (same {same})"))
             continue
         seen[key] = number
         rows.append(Row(number, values))
@@ -187,9 +188,8 @@ def _cell(
     if column.minimum is not None and (
         value < column.minimum or (column.exclusive and value == column.minimum)
     ):
-        return problem(
-            f"{value} is {'not above' if column.exclusive else 'below'} {column.minimum}"
-        )
+        bound = "more than" if column.exclusive else "at least"
+        return problem(f"{value}: must be {bound} {column.minimum}")
     out[column.key] = value
     return None
 

@@ -84,27 +84,28 @@ def blocks(config: Config, source: str, at: str) -> list[Block]:
             "записів, які помилки (`crmbridge trace deal <№>`).",
         ),
         Block("h2", "Хто чим володіє"),
-        Block("table", rows=(("Дані", "Веде", "Змінювати лише в"), *_owners(config))),
+        Block("table", rows=(("Дані", "Веде", "Не змінювати в"), *_owners(config))),
         Block("h2", f"Розклад: щодня о {at}, у такому порядку"),
     ]
     for n, step in enumerate(steps(config), start=1):
-        out += _step(config, n, step)
-    out += _discrepancies()
+        out += _step(config, n, step, source)
+    out += _discrepancies(config)
     return out
 
 
 def _owners(config: Config) -> list[tuple[str, str, str]]:
+    other = {"crm": SIDE["bas"], "bas": SIDE["crm"]}
     rows = [
-        (ENTITY.get(entity, entity), SIDE[side], SIDE[side])
+        (ENTITY.get(entity, entity), SIDE[side], other[side])
         for entity, side in config.ownership.entities.items()
     ]
     rows += [
-        (f"поле {name}", SIDE[side], SIDE[side]) for name, side in config.ownership.fields.items()
+        (f"поле {name}", SIDE[side], other[side]) for name, side in config.ownership.fields.items()
     ]
     return rows
 
 
-def _step(config: Config, n: int, step: Step) -> list[Block]:
+def _step(config: Config, n: int, step: Step, source: str) -> list[Block]:
     layout = LAYOUTS[step.what]
     target = "bas" if step.source == "crm" else "crm"
     file = f"{step.what}-<дата>.xlsx"
@@ -116,11 +117,12 @@ def _step(config: Config, n: int, step: Step) -> list[Block]:
             f"{SIDE[step.source]} → {SIDE[target]} ({step.purpose})",
         ),
         Block("li", f"{ROLE[step.source]} вивантажує файл:"),
-        Block("code", f"crmbridge export --config CONFIG --what {step.what}{since} --to {file}"),
+        Block("code", f"crmbridge export --config {source} --what {step.what}{since} --to {file}"),
         Block("li", "Колонки файлу: " + ", ".join(f"«{h}»" for h in layout.headers) + "."),
     ]
     if step.what == "deals":
         stage = config.flows.issue_invoice.invoice_stage if config.flows.issue_invoice else ""
+        blocks += _deal_fields()
         blocks.append(
             Block(
                 "li",
@@ -131,21 +133,33 @@ def _step(config: Config, n: int, step: Step) -> list[Block]:
     blocks += _fields(config, step, target)
     blocks += [
         Block("li", f"{ROLE[target]} перевіряє файл, нічого не записуючи:"),
-        Block("code", f"crmbridge import --config CONFIG {file} --into {target} --dry-run"),
+        Block("code", f"crmbridge import --config {source} {file} --into {target} --dry-run"),
         Block(
             "li",
             "Якщо є помилки (рядок і колонка названі), файл не виправляють вручну: "
             f"{ROLE[step.source]} виправляє дані в {SIDE[step.source]} і вивантажує знову.",
         ),
         Block("li", "Без помилок: завантажити."),
-        Block("code", f"crmbridge import --config CONFIG {file} --into {target}"),
+        Block("code", f"crmbridge import --config {source} {file} --into {target}"),
         Block(
             "li",
-            "Перевірка після: повторний `--dry-run` того самого файлу нічого нового не "
-            "створює; кількості у звіті збігаються з кількістю рядків файлу.",
+            "Перевірка після: у звіті створених і знайдених записів стільки, скільки їх у "
+            "файлі; повторне завантаження того самого файлу нічого нового не створює (його "
+            "можна повторити, якщо не певні, чи завантажили).",
         ),
     ]
     return blocks
+
+
+def _deal_fields() -> list[Block]:
+    rows = (
+        ("Колонка файлу", "Поле рахунку в BAS"),
+        ("Угода №", "Комментарий: [crm:deal:№] (за ним рахунок знаходиться повторно)"),
+        ("ЄДРПОУ, Компанія, Повна назва", "Контрагент (пошук за ЄДРПОУ) і його договір"),
+        ("Код товару", "Товары / Услуги: Номенклатура"),
+        ("Кількість, Ціна", "Количество, Цена; Сумма і СуммаНДС рахуються"),
+    )
+    return [Block("li", "Що з рядків угоди потрапляє в рахунок:"), Block("table", rows=rows)]
 
 
 def _fields(config: Config, step: Step, target: str) -> list[Block]:
@@ -159,13 +173,18 @@ def _fields(config: Config, step: Step, target: str) -> list[Block]:
     ]
 
 
-def _discrepancies() -> list[Block]:
+def _discrepancies(config: Config) -> list[Block]:
+    drift = (
+        "буде перезаписана з системи-власника"
+        if config.flows.drift.policy == "overwrite"
+        else "буде показана як розбіжність"
+    )
     return [
         Block("h2", "Що робити при розбіжності"),
         Block(
             "li",
             "Дані виправляються лише в системі-власнику (таблиця вище), потім файл "
-            "вивантажується знову. Правка в іншій системі буде перезаписана або позначена.",
+            f"вивантажується знову. Правка в іншій системі {drift}.",
         ),
         Block(
             "li",
@@ -181,6 +200,11 @@ def _discrepancies() -> list[Block]:
             "li",
             "Сума рахунку не дорівнює сумі угоди: менеджер перевіряє рядки угоди в CRM; "
             "рахунок у BAS змінює лише бухгалтер.",
+        ),
+        Block(
+            "li",
+            "Щодня після обміну — звірка обох систем (`crmbridge reconcile`): розбіжність "
+            "знаходиться за день, а не в кінці кварталу.",
         ),
         Block(
             "li",

@@ -21,9 +21,11 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal
+from zipfile import BadZipFile
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
 
 from crmbridge.errors import ConfigError
 
@@ -120,7 +122,7 @@ def read(path: Path) -> Table:
 def _read_xlsx(path: Path) -> list[list[Any]]:
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, BadZipFile, InvalidFileException) as exc:
         raise ConfigError(f"{path.name}: not a readable XLSX file ({exc})") from None
     try:
         sheet = book.worksheets[0]
