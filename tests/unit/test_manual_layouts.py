@@ -78,6 +78,13 @@ def test_the_kind_of_file_is_recognised_by_its_headers() -> None:
         recognise(Table(["Назва", "Сума"], []))
 
 
+def test_a_deals_file_with_a_misspelt_header_is_not_taken_for_companies() -> None:
+    headers = ["Угода", *DEALS.headers[1:]]  # «№» lost
+    assert recognise(Table(headers, [])).what == "deals"
+    _, problems = parse(DEALS, table(GOOD, headers=headers))
+    assert Problem(1, "Угода №", "the column is missing") in problems
+
+
 @pytest.mark.parametrize(
     ("code", "profile", "problem"),
     [

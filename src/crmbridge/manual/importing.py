@@ -19,7 +19,7 @@ Ownership decides the direction: a file of records owned by one side goes into t
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -78,6 +78,8 @@ def check(ctx: FlowContext, table: Table, into: Side) -> Checked:
         raise ConfigError(str(exc)) from None
     direction(ctx.config, layout, into)
     rows, problems = parse(layout, table)
+    if any(p.row == 1 for p in problems):  # a required column is missing: no row can be read
+        return Checked(layout, [], [_lettered(table, p) for p in problems])
     items, more = _CHECKS[layout.what](ctx, rows)
     bad = {p.row for p in [*problems, *more]}
     # A record made of several rows (a deal) goes whole or not at all: its id is in the first
@@ -100,8 +102,16 @@ def check(ctx: FlowContext, table: Table, into: Side) -> Checked:
             )
             continue
         kept.append(item)
-    everything = sorted([*problems, *more], key=lambda p: (p.row, p.column))
+    everything = sorted(
+        (_lettered(table, p) for p in [*problems, *more]), key=lambda p: (p.row, p.column)
+    )
     return Checked(layout, kept, everything)
+
+
+def _lettered(table: Table, problem: Problem) -> Problem:
+    if problem.letter or problem.column not in table.headers:
+        return problem
+    return replace(problem, letter=table.letter(problem.column))
 
 
 def write(ctx: FlowContext, checked: Checked, run: Run) -> None:

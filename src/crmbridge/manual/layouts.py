@@ -34,7 +34,7 @@ class Layout:
     entity: str  # the entity of `ownership.entities` the file's records are
     columns: tuple[Column, ...]
     unique: tuple[str, ...]  # keys that identify a row: a second row with them is a duplicate
-    marker: str  # a header only this kind of file has
+    marker: str  # the header that names this kind of file, for messages
 
     @property
     def headers(self) -> list[str]:
@@ -134,15 +134,20 @@ class Row:
 
 
 def recognise(table: Table) -> Layout:
-    """The layout whose marker header the file has (deals before companies: a deals file has a
-    «Компанія №» column too)."""
-    order: tuple[What, ...] = ("invoices", "deals", "companies", "products")
-    for what in order:
-        layout = LAYOUTS[what]
-        if layout.marker in table.headers:
-            return layout
-    known = ", ".join(f"«{layout.marker}» ({layout.what})" for layout in LAYOUTS.values())
-    raise CellError(f"unknown kind of file: it needs one of the columns {known}")
+    """The layout with the most of its columns in the file (the larger share on a tie), so a
+    deals file with one misspelt header is still a deals file, reported as missing that column,
+    and never taken for a file of companies, whose columns it also has."""
+    present = set(table.headers)
+
+    def score(layout: Layout) -> tuple[int, float]:
+        found = len(present & set(layout.headers))
+        return found, found / len(layout.columns)
+
+    best = max(LAYOUTS.values(), key=score)
+    if score(best)[0] < 2:
+        known = ", ".join(f"«{layout.marker}» ({layout.what})" for layout in LAYOUTS.values())
+        raise CellError(f"unknown kind of file: it needs the columns of one of {known}")
+    return best
 
 
 def parse(layout: Layout, table: Table) -> tuple[list[Row], list[Problem]]:

@@ -58,7 +58,7 @@ def import_file(
         run.count("invalid rows", len({p.row for p in checked.problems}))
         run.count("records", len(checked.items))
         run.errors = [str(p) for p in checked.problems]
-        write = not dry_run and (partial or not checked.problems)
+        write = not dry_run and bool(checked.items) and (partial or not checked.problems)
         if write:
             importing.write(ctx, checked, run)
     return Imported(run, checked.layout.what, checked.problems, write)

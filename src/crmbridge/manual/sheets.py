@@ -149,7 +149,7 @@ def _table(path: Path, grid: list[list[Any]]) -> Table:
     if not filled:
         raise ConfigError(f"{path.name}: the file is empty")
     header_number, header_row = filled[0]
-    headers = [str(c).strip().lstrip("\ufeff") if c is not None else "" for c in header_row]
+    headers = [_header(c) for c in header_row]
     while headers and not headers[-1]:
         headers.pop()
     rows = [
@@ -158,6 +158,11 @@ def _table(path: Path, grid: list[list[Any]]) -> Table:
         if n > header_number
     ]
     return Table(headers, rows)
+
+
+def _header(cell: Any) -> str:
+    """A header as typed, without a BOM and with any run of spaces (NBSP too) as one space."""
+    return " ".join(str(cell).replace("\ufeff", "").split()) if cell is not None else ""
 
 
 def _blank(cell: Any) -> bool:
