@@ -391,3 +391,21 @@ def test_the_commands_log_each_run_and_the_trace_shows_the_manual_transfer(
     written = crmbridge("procedure", "--config", example, "--to", str(pdf), env=env)
     assert written.returncode == 0, written.stderr
     assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_a_clients_rule_that_says_no_leaves_the_deal_uninvoiced_and_says_why(
+    sandbox: Sandbox, app: Application, db: Database, tmp_path: Path
+) -> None:
+    from crmbridge.config.model import ClientsFlow
+
+    flows = app.config.flows.model_copy(update={"clients": ClientsFlow(when="deal_total > 1e9")})
+    strict = Application(app.config.model_copy(update={"flows": flows}), db)
+    try:
+        company = ["5", "Сонячна Енергія", "", "44000005"]
+        path = deals_xlsx(tmp_path / "deals.xlsx", [deal_row(5, PAPER, 1, 189, company)])
+        result = imported(strict, path)
+    finally:
+        strict.close()
+    assert result.run.counts["refused by a rule"] == 1
+    assert result.run.errors == ["deal 5: a clients rule refused its company: no invoice"]
+    assert invoices_for(sandbox, 5) == [] and counterparties(sandbox, "44000005") == []

@@ -137,7 +137,7 @@ def test_unreadable_files_get_a_clear_error(tmp_path: Path) -> None:
         sheets.read(tmp_path / "missing.xlsx")
     odt = tmp_path / "deals.ods"
     odt.write_bytes(b"x")
-    with pytest.raises(ConfigError, match="read .xlsx or .csv"):
+    with pytest.raises(ConfigError, match=r"read \.xlsx or \.csv"):
         sheets.read(odt)
     broken = tmp_path / "broken.xlsx"
     broken.write_bytes(b"not a zip")

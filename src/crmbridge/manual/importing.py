@@ -19,36 +19,18 @@ Ownership decides the direction: a file of records owned by one side goes into t
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from decimal import Decimal
-from typing import Any
+from dataclasses import dataclass, replace
 
 from crmbridge.config.model import Config, Side
-from crmbridge.connectors.base import Record
 from crmbridge.connectors.onec import objects
 from crmbridge.errors import ConfigError
 from crmbridge.flows import clients, invoice
 from crmbridge.flows.context import FlowContext, ref_for
-from crmbridge.manual import sheets
+from crmbridge.manual import deals, sheets
+from crmbridge.manual.items import FLOW, Item, client_of, noted
 from crmbridge.manual.layouts import Layout, Problem, Row, parse, recognise, tax_code_problem
 from crmbridge.manual.runlog import Run
 from crmbridge.manual.sheets import CellError, Table
-
-FLOW = "manual"
-
-
-@dataclass
-class Item:
-    """One record to write (a deal with its rows, a company, …) and the rows it came from."""
-
-    key: str
-    rows: list[Row]
-    data: dict[str, Any] = field(default_factory=dict)
-    group: str = ""  # the id several rows share (a deal's), as the first column shows it
-
-    @property
-    def numbers(self) -> list[int]:
-        return [r.number for r in self.rows]
 
 
 @dataclass
@@ -118,132 +100,6 @@ def write(ctx: FlowContext, checked: Checked, run: Run) -> None:
     _WRITES[checked.layout.what](ctx, checked.items, run)
 
 
-def _noted(ctx: FlowContext, run: Run, entity: tuple[str, str], item: Item, result: Any) -> None:
-    """The manual transfer in the entity's trace: who, which file, which rows, what happened."""
-    run.entities.setdefault(entity, []).extend(item.numbers)
-    inputs = {"user": run.user, "file": run.path.name, "sha256": run.sha256, "rows": item.numbers}
-    ctx.decide(FLOW, f"import {run.path.name}", inputs, result, entity=entity)
-
-
-# deals → invoices ---------------------------------------------------------------------------------
-def _check_deals(ctx: FlowContext, rows: list[Row]) -> tuple[list[Item], list[Problem]]:
-    catalog = {str(p.get("Code") or ""): p for p in objects.products(ctx.bas)}
-    profile = ctx.config.systems.bas.profile
-    problems: list[Problem] = []
-    groups: dict[int, Item] = {}
-    for row in rows:
-        v = row.values
-        why = tax_code_problem(v["tax_code"], profile)
-        if why:
-            problems.append(Problem(row.number, "ЄДРПОУ", why))
-        if v["product_code"] not in catalog:
-            message = f"unknown product: BAS has no product with code {v['product_code']}"
-            problems.append(Problem(row.number, "Код товару", message))
-        amount = v.get("amount")
-        if amount is not None and abs(amount - v["quantity"] * v["price"]) > Decimal("0.01"):
-            shown = f"{amount} is not Кількість × Ціна = {v['quantity'] * v['price']}"
-            problems.append(Problem(row.number, "Сума", shown))
-        item = groups.setdefault(
-            v["deal_id"], Item(f"deal {v['deal_id']}", [], group=str(v["deal_id"]))
-        )
-        first = item.rows[0].values if item.rows else v
-        for key, header in (("company_id", "Компанія №"), ("tax_code", "ЄДРПОУ")):
-            if v[key] != first[key]:
-                message = f"deal {v['deal_id']} has {first[key]} here on an earlier row"
-                problems.append(Problem(row.number, header, message))
-        item.rows.append(row)
-        item.data["catalog"] = catalog
-    return list(groups.values()), problems
-
-
-def _write_deals(ctx: FlowContext, items: list[Item], run: Run) -> None:
-    for item in items:
-        deal_id = str(item.rows[0].values["deal_id"])
-        existing = _existing_invoice(ctx, deal_id)
-        if existing is None:
-            made = _create_invoice(ctx, deal_id, item)
-            run.count("invoices created")
-        else:
-            made = existing
-            run.count("invoices found")
-            _compare(run, deal_id, item, existing)
-        ref, number = str(made["Ref_Key"]), str(made["Number"])
-        if not made.get("Posted"):
-            ctx.bas.post("invoice", ref)
-        _noted(ctx, run, ("deal", deal_id), item, {"invoice": number, "new": existing is None})
-
-
-def _compare(run: Run, deal_id: str, item: Item, existing: Record) -> None:
-    """An invoice is never changed from a file (BAS owns it); a different total is reported."""
-    total = sum((r.values["quantity"] * r.values["price"] for r in item.rows), Decimal(0))
-    have = Decimal(str(existing.get("СуммаДокумента") or 0))
-    if have != total.quantize(objects.CENT):
-        run.count("invoices differing")
-        run.errors.append(
-            f"deal {deal_id}: invoice {existing.get('Number')} exists with total {have}, the "
-            f"file's rows {', '.join(map(str, item.numbers))} total {total}; the invoice is "
-            "not changed (BAS owns it): correct it in BAS or the deal in the CRM"
-        )
-
-
-def _existing_invoice(ctx: FlowContext, deal_id: str) -> Record | None:
-    recorded = ctx.done(f"invoice:deal:{deal_id}")
-    found = (
-        ctx.bas.get("invoice", recorded.external_id) if recorded and recorded.external_id else None
-    )
-    # The same lookups as the middleware: our Ref_Key for the deal, then the marker a person sees.
-    return (
-        found
-        or ctx.bas.get("invoice", ref_for("invoice", deal_id))
-        or invoice._by_marker(ctx, deal_id)
-    )
-
-
-def _create_invoice(ctx: FlowContext, deal_id: str, item: Item) -> Record:
-    first = item.rows[0].values
-    total = sum((r.values["quantity"] * r.values["price"] for r in item.rows), Decimal(0))
-    counterparty = clients.ensure_counterparty(ctx, _client(ctx, first), deal_total=total)
-    if counterparty is None:
-        raise ConfigError(
-            f"a rule refused company {first['company_id']}: no invoice for deal {deal_id}"
-        )
-    catalog: dict[str, Record] = item.data["catalog"]
-    lines = [_line(catalog[r.values["product_code"]], r.values) for r in item.rows]
-    header = objects.InvoiceHeader(
-        organisation=clients.organisation(ctx),
-        counterparty=counterparty,
-        contract=clients.ensure_contract(ctx, counterparty),
-        currency=clients.currency(ctx),
-        date=ctx.clock.now().astimezone().replace(tzinfo=None, microsecond=0),
-        comment=f"Угода CRM № {deal_id} «{first.get('title') or ''}» {invoice.marker(deal_id)}",
-    )
-    created = objects.create_invoice(ctx.bas, header, lines, ref=ref_for("invoice", deal_id))
-    ctx.record(f"invoice:deal:{deal_id}", "bas", str(created["Ref_Key"]), number=created["Number"])
-    ctx.link("invoice", deal_id, str(created["Ref_Key"]))
-    inputs = {"rows": len(lines), "deal_total": str(total), "counterparty": counterparty}
-    ctx.decide(FLOW, "create invoice", inputs, created["Number"], entity=("deal", deal_id))
-    return created
-
-
-def _line(product: Record, values: dict[str, Any]) -> objects.Line:
-    return objects.Line(
-        product=str(product["Ref_Key"]),
-        quantity=values["quantity"],
-        price=values["price"],
-        vat_rate=str(product.get("СтавкаНДС") or "БезНДС"),
-        service=bool(product.get("Услуга")),
-        text=str(values.get("product") or product.get("Description") or ""),
-    )
-
-
-def _client(ctx: FlowContext, values: dict[str, Any]) -> clients.Client:
-    """The CRM records the `client` mapping reads, rebuilt from the file's columns."""
-    company = {"ID": str(values["company_id"]), "TITLE": values["company"]}
-    field = "RQ_INN" if ctx.config.systems.bas.profile == "bp30" else "RQ_EDRPOU"
-    requisite = {field: values["tax_code"], "RQ_COMPANY_FULL_NAME": values.get("full_name") or ""}
-    return clients.Client(company, requisite, values["tax_code"])
-
-
 # companies → counterparties -----------------------------------------------------------------------
 def _check_companies(ctx: FlowContext, rows: list[Row]) -> tuple[list[Item], list[Problem]]:
     profile = ctx.config.systems.bas.profile
@@ -258,16 +114,18 @@ def _check_companies(ctx: FlowContext, rows: list[Row]) -> tuple[list[Item], lis
 def _write_companies(ctx: FlowContext, items: list[Item], run: Run) -> None:
     for item in items:
         values = item.rows[0].values
-        client = _client(ctx, values)
+        client = client_of(ctx, values)
         before = ctx.bas_ref("client", client.company_id)
         ref = clients.ensure_counterparty(ctx, client)
-        if before:
+        if ref is None:
+            run.count("refused by a rule")
+        elif before:
             run.count("counterparties already linked")
         elif ref == ref_for("client", client.company_id):
             run.count("counterparties created")
         else:
             run.count("counterparties matched by tax code")
-        _noted(ctx, run, ("company", client.company_id), item, {"counterparty": ref})
+        noted(ctx, run, ("company", client.company_id), item, {"counterparty": ref})
 
 
 # products → CRM ----------------------------------------------------------------------------------
@@ -330,19 +188,19 @@ def _write_invoices(ctx: FlowContext, items: list[Item], run: Run) -> None:
         bas_invoice = {"Number": values["number"], "СуммаДокумента": total}
         changed = invoice.write_deal_fields(ctx, deal, bas_invoice, paid=paid, state=state)
         run.count("deals updated" if changed else "deals unchanged")
-        _noted(ctx, run, ("deal", str(deal["ID"])), item, {"changed": changed, "state": state})
+        noted(ctx, run, ("deal", str(deal["ID"])), item, {"changed": changed, "state": state})
 
 
 Check = Callable[[FlowContext, list[Row]], tuple[list[Item], list[Problem]]]
 Write = Callable[[FlowContext, list[Item], Run], None]
 _CHECKS: dict[str, Check] = {
-    "deals": _check_deals,
+    "deals": deals.check_deals,
     "companies": _check_companies,
     "products": _check_products,
     "invoices": _check_invoices,
 }
 _WRITES: dict[str, Write] = {
-    "deals": _write_deals,
+    "deals": deals.write_deals,
     "companies": _write_companies,
     "products": _write_products,
     "invoices": _write_invoices,
