@@ -70,6 +70,8 @@ def export(
         loaded = _checked(config)
         if to.suffix.lower() not in (".xlsx", ".csv"):
             raise ConfigError(f"--to {to.name}: write .xlsx or .csv")
+        if not to.resolve().parent.is_dir():
+            raise ConfigError(f"--to {to}: no such folder")
         day = _since(since)
         condition = _filter(where, what)
         db = migrated(config, database)
@@ -104,6 +106,8 @@ def import_(
     is invalid."""
     with clear_errors():
         loaded = _checked(config)
+        if not file.is_file():
+            raise ConfigError(f"{file}: no such file")
         db = migrated(config, database)
         application = Application(loaded.config, db)
         try:
@@ -135,14 +139,22 @@ def procedure(
         items = procedure_text.blocks(loaded.config, str(config), at)
         if to is None:
             typer.echo(procedure_text.markdown(items), nl=False)
-        elif to.suffix.lower() == ".pdf":
-            to.write_bytes(procedure_text.pdf(items))
-        elif to.suffix.lower() == ".md":
-            to.write_text(procedure_text.markdown(items), encoding="utf-8")
-        else:
+        elif to.suffix.lower() not in (".md", ".pdf"):
             raise ConfigError(f"--to {to.name}: write .md or .pdf")
+        else:
+            _save(to, items)
     if to is not None:
         typer.echo(f"{to}: procedure written")
+
+
+def _save(to: Path, items: list[procedure_text.Block]) -> None:
+    try:
+        if to.suffix.lower() == ".pdf":
+            to.write_bytes(procedure_text.pdf(items))
+        else:
+            to.write_text(procedure_text.markdown(items), encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{to}: cannot write it ({exc.strerror or exc})") from None
 
 
 def _since(text: str | None) -> date | None:

@@ -314,6 +314,11 @@ def test_export_narrows_by_date_and_by_a_condition(
     path = tmp_path / "deals.xlsx"
     tomorrow = date.today() + timedelta(days=2)
     assert export_file(app.context(), "deals", path, user="o", since=tomorrow).counts == {"rows": 0}
+    yesterday = date.today() - timedelta(days=1)
+    assert export_file(app.context(), "deals", path, user="o", since=yesterday).counts == {
+        "deals": 3,
+        "rows": 5,
+    }
     where = compile_expression('company.TITLE.startsWith("Будмайстер")')
     run = export_file(app.context(), "deals", path, user="o", where=where)
     assert run.counts == {"deals": 1, "rows": 1}
@@ -409,3 +414,28 @@ def test_a_clients_rule_that_says_no_leaves_the_deal_uninvoiced_and_says_why(
     assert result.run.counts["refused by a rule"] == 1
     assert result.run.errors == ["deal 5: a clients rule refused its company: no invoice"]
     assert invoices_for(sandbox, 5) == [] and counterparties(sandbox, "44000005") == []
+
+
+def test_bad_command_input_gets_one_clear_line_before_any_system_is_called(
+    tmp_path: Path,
+) -> None:
+    from tests.e2e.test_cli_database import assert_one_clear_line, crmbridge
+
+    example = str(Path(__file__).resolve().parents[2] / "examples" / "sandbox.yaml")
+    # Port 9 (discard) answers nothing: reaching a system would be a different error.
+    env = {"CRMBRIDGE_SANDBOX_URL": "http://127.0.0.1:9"}
+    db = ("--database", f"sqlite:///{tmp_path / 'x.db'}")
+    cases = [
+        (("export", "--what", "deals", "--to", str(tmp_path / "no" / "x.xlsx")), "no such folder"),
+        (("export", "--what", "deals", "--to", str(tmp_path / "x.ods")), "write .xlsx or .csv"),
+        (("export", "--what", "deals", "--since", "вчора", "--to", str(tmp_path / "x.csv")),
+         "--since: 'вчора' is not a date"),
+        (("export", "--what", "deals", "--filter", "deal.ID ==", "--to", str(tmp_path / "x.csv")),
+         "does not compile"),
+        (("import", str(tmp_path / "none.xlsx"), "--into", "bas"), "none.xlsx: no such file"),
+        (("procedure", "--to", str(tmp_path / "p.docx")), "write .md or .pdf"),
+    ]  # fmt: skip
+    for args, message in cases:
+        extra = db if args[0] != "procedure" else ()
+        assert_one_clear_line(crmbridge(*args, "--config", example, *extra, env=env), message)
+    assert not list(tmp_path.glob("x.*"))

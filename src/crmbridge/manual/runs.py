@@ -49,10 +49,10 @@ class Imported:
 def import_file(
     ctx: FlowContext, path: Path, into: Side, *, user: str, dry_run: bool, partial: bool
 ) -> Imported:
-    table = sheets.read(path)
     operation = "import.dry-run" if dry_run else "import"
     run = Run(operation, path, sheets.digest(path), user)
     with recorded(ctx.db, ctx.clock, run, events=not dry_run):
+        table = sheets.read(path)  # inside: an unreadable file is a run that failed, logged
         checked = importing.check(ctx, table, into)
         run.count("rows", len(table.rows))
         run.count("invalid rows", len({p.row for p in checked.problems}))

@@ -55,17 +55,22 @@ class Table:
 
 
 def digest(path: Path) -> str:
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such file")
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def write(path: Path, headers: Sequence[str], kinds: Sequence[Kind], rows: list[list[Any]]) -> None:
     suffix = path.suffix.lower()
-    if suffix == ".xlsx":
-        _write_xlsx(path, headers, kinds, rows)
-    elif suffix == ".csv":
-        _write_csv(path, headers, kinds, rows)
-    else:
+    if suffix not in (".xlsx", ".csv"):
         raise ConfigError(f"{path.name}: write .xlsx or .csv")
+    try:
+        if suffix == ".xlsx":
+            _write_xlsx(path, headers, kinds, rows)
+        else:
+            _write_csv(path, headers, kinds, rows)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot write it ({exc.strerror or exc})") from None
 
 
 def _write_xlsx(
