@@ -158,7 +158,7 @@ def test_a_file_with_every_kind_of_bad_row_writes_nothing(
         "row 5, column H «Код товару»: unknown product: BAS has no product with code 00-99999999",
         "row 6, column J «Кількість»: -2: must be more than 0",
         "row 7, column I «Товар»: empty, but required",
-        "row 8: deal 6 skipped: another of its rows is invalid (rows 8 are fine)",
+        "row 8: deal 6 is skipped whole: another of its rows is invalid",
         "row 9: duplicate of row 8 (same «Угода №» and «Код товару»)",
     ]
     assert not result.written
@@ -224,7 +224,7 @@ def test_files_saved_by_excel_and_libreoffice_are_read(
 
 
 def test_a_file_is_never_imported_into_the_side_that_owns_its_records(
-    sandbox: Sandbox, app: Application, tmp_path: Path
+    sandbox: Sandbox, app: Application, db: Database, tmp_path: Path
 ) -> None:
     products = tmp_path / "products.xlsx"
     export_file(app.context(), "products", products, user="olena")
@@ -233,6 +233,29 @@ def test_a_file_is_never_imported_into_the_side_that_owns_its_records(
     deals = deals_xlsx(tmp_path / "deals.xlsx", [deal_row(1, PAPER, 2, 189)])
     with pytest.raises(ConfigError, match="crm owns deal"):
         imported(app, deals, into="crm")
+    assert invoices_for(sandbox, 1) == []
+    with db.read() as conn:
+        logged = conn.execute(
+            select(exchanges.c.operation, exchanges.c.error)
+            .where(exchanges.c.system == "manual")
+            .order_by(exchanges.c.id)
+        ).all()
+    assert [op for op, _ in logged] == ["export", "import", "import"]
+    assert logged[1].error.startswith("ConfigError: bas owns product")
+
+
+def test_a_deal_whose_rows_name_two_companies_is_refused(
+    sandbox: Sandbox, app: Application, tmp_path: Path
+) -> None:
+    other = ["2", "Будмайстер", "", "31079198"]
+    path = deals_xlsx(
+        tmp_path / "deals.xlsx", [deal_row(1, PAPER, 2, 189), deal_row(1, SETUP, 1, 1500, other)]
+    )
+    result = imported(app, path, partial=True)
+    assert [str(p) for p in result.problems] == [
+        "row 3, column D «Компанія №»: 2, but deal 1 has 1 on row 2",
+        "row 3, column G «ЄДРПОУ»: 31079198, but deal 1 has 31000007 on row 2",
+    ]
     assert invoices_for(sandbox, 1) == []
 
 

@@ -41,7 +41,8 @@ def check_deals(ctx: FlowContext, rows: list[Row]) -> tuple[list[Item], list[Pro
         first = item.rows[0].values if item.rows else v
         for key, header in (("company_id", "Компанія №"), ("tax_code", "ЄДРПОУ")):
             if v[key] != first[key]:
-                message = f"deal {v['deal_id']} has {first[key]} here on an earlier row"
+                earlier = item.rows[0].number
+                message = f"{v[key]}, but deal {v['deal_id']} has {first[key]} on row {earlier}"
                 problems.append(Problem(row.number, header, message))
         item.rows.append(row)
         item.data["catalog"] = catalog

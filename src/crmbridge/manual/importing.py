@@ -63,31 +63,32 @@ def check(ctx: FlowContext, table: Table, into: Side) -> Checked:
     if any(p.row == 1 for p in problems):  # a required column is missing: no row can be read
         return Checked(layout, [], [_lettered(table, p) for p in problems])
     items, more = _CHECKS[layout.what](ctx, rows)
-    bad = {p.row for p in [*problems, *more]}
-    # A record made of several rows (a deal) goes whole or not at all: its id is in the first
-    # column, read as typed even from a row whose other cells are wrong.
+    kept, skipped = _whole(layout, table, items, {p.row for p in [*problems, *more]})
+    everything = [_lettered(table, p) for p in [*problems, *more, *skipped]]
+    return Checked(layout, kept, sorted(everything, key=_position))
+
+
+def _whole(
+    layout: Layout, table: Table, items: list[Item], bad: set[int]
+) -> tuple[list[Item], list[Problem]]:
+    """The items none of whose rows is bad. A record of several rows (a deal) goes whole or not
+    at all: its id is in the first column, read as typed even from a row that did not parse."""
     first = layout.columns[0].header
     bad_groups = {sheets.parse_text(cells.get(first)) for n, cells in table.rows if n in bad}
-    kept = []
+    kept, skipped = [], []
     for item in items:
         if any(n in bad for n in item.numbers):
             continue
-        if item.group in bad_groups:
-            rows_text = ", ".join(str(n) for n in item.numbers)
-            more.append(
-                Problem(
-                    item.rows[0].number,
-                    "",
-                    f"{item.key} skipped: another of its rows is invalid (rows {rows_text} "
-                    "are fine)",
-                )
-            )
+        if item.group and item.group in bad_groups:
+            message = f"{item.key} is skipped whole: another of its rows is invalid"
+            skipped.append(Problem(item.rows[0].number, "", message))
             continue
         kept.append(item)
-    everything = sorted(
-        (_lettered(table, p) for p in [*problems, *more]), key=lambda p: (p.row, p.column)
-    )
-    return Checked(layout, kept, everything)
+    return kept, skipped
+
+
+def _position(problem: Problem) -> tuple[int, int, str]:
+    return problem.row, len(problem.letter), problem.letter
 
 
 def _lettered(table: Table, problem: Problem) -> Problem:
