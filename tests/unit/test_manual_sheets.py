@@ -147,3 +147,12 @@ def test_unreadable_files_get_a_clear_error(tmp_path: Path) -> None:
     empty.write_bytes(b"\xef\xbb\xbf\r\n")
     with pytest.raises(ConfigError, match="empty"):
         sheets.read(empty)
+
+
+def test_a_failed_write_leaves_the_previous_file_as_it_was(tmp_path: Path) -> None:
+    path = tmp_path / "deals.csv"
+    path.write_text("yesterday's file", encoding="utf-8")
+    with pytest.raises(ValueError):  # a row shorter than the headers: a bug, not a file problem
+        sheets.write(path, ["Угода №", "Сума"], ["int", "decimal"], [[1]])
+    assert path.read_text(encoding="utf-8") == "yesterday's file"
+    assert [p.name for p in tmp_path.iterdir()] == ["deals.csv"]

@@ -30,7 +30,7 @@ class Item:
 
 def noted(ctx: FlowContext, run: Run, entity: tuple[str, str], item: Item, result: Any) -> None:
     """The manual transfer in the entity's trace: who, which file, which rows, what happened."""
-    run.entities.setdefault(entity, []).extend(item.numbers)
+    run.touched(*entity, item.numbers)
     inputs = {"user": run.user, "file": run.path.name, "sha256": run.sha256, "rows": item.numbers}
     ctx.decide(FLOW, f"import {run.path.name}", inputs, result, entity=entity)
 

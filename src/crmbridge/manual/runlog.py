@@ -40,10 +40,8 @@ class Run:
     def count(self, name: str, n: int = 1) -> None:
         self.counts[name] = self.counts.get(name, 0) + n
 
-    def touched(self, kind: str, entity_id: str, row: int | None = None) -> None:
-        rows = self.entities.setdefault((kind, entity_id), [])
-        if row is not None:
-            rows.append(row)
+    def touched(self, kind: str, entity_id: str, rows: list[int] | None = None) -> None:
+        self.entities.setdefault((kind, entity_id), []).extend(rows or [])
 
     def details(self) -> dict[str, Any]:
         return {

@@ -26,15 +26,10 @@ def export_file(
     layout = LAYOUTS[what]
     run = Run("export", path, "", user)
     run.counts["rows"] = 0
-    rows: list[list[object]] = []
-    try:
-        with recorded(ctx.db, ctx.clock, run):
-            rows = export.rows(ctx, what, run, since=since, where=where)
-            sheets.write(path, layout.headers, layout.kinds, rows)
-            run.sha256 = sheets.digest(path)
-    except Exception:
-        path.unlink(missing_ok=True)  # no half-written file for a person to send on
-        raise
+    with recorded(ctx.db, ctx.clock, run):
+        rows = export.rows(ctx, what, run, since=since, where=where)
+        sheets.write(path, layout.headers, layout.kinds, rows)
+        run.sha256 = sheets.digest(path)
     return run
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -64,13 +65,19 @@ def write(path: Path, headers: Sequence[str], kinds: Sequence[Kind], rows: list[
     suffix = path.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
         raise ConfigError(f"{path.name}: write .xlsx or .csv")
+    # Written aside, then renamed: a reader never sees half a file, and a failed export leaves
+    # the previous file as it was.
+    partial = path.with_name(f".{path.name}.partial")
     try:
         if suffix == ".xlsx":
-            _write_xlsx(path, headers, kinds, rows)
+            _write_xlsx(partial, headers, kinds, rows)
         else:
-            _write_csv(path, headers, kinds, rows)
+            _write_csv(partial, headers, kinds, rows)
+        os.replace(partial, path)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot write it ({exc.strerror or exc})") from None
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def _write_xlsx(
