@@ -1,0 +1,43 @@
+"""What an import writes: one item per record (a deal with its rows, a company, a product), and
+how a written item is noted for the trace."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from crmbridge.flows import clients
+from crmbridge.flows.context import FlowContext
+from crmbridge.manual.layouts import Row
+from crmbridge.manual.runlog import Run
+
+FLOW = "manual"
+
+
+@dataclass
+class Item:
+    """One record to write (a deal with its rows, a company, …) and the rows it came from."""
+
+    key: str
+    rows: list[Row]
+    data: dict[str, Any] = field(default_factory=dict)
+    group: str = ""  # the id several rows share (a deal's), as the first column shows it
+
+    @property
+    def numbers(self) -> list[int]:
+        return [r.number for r in self.rows]
+
+
+def noted(ctx: FlowContext, run: Run, entity: tuple[str, str], item: Item, result: Any) -> None:
+    """The manual transfer in the entity's trace: who, which file, which rows, what happened."""
+    run.touched(*entity, item.numbers)
+    inputs = {"user": run.user, "file": run.path.name, "sha256": run.sha256, "rows": item.numbers}
+    ctx.decide(FLOW, f"import {run.path.name}", inputs, result, entity=entity)
+
+
+def client_of(ctx: FlowContext, values: dict[str, Any]) -> clients.Client:
+    """The CRM records the `client` mapping reads, rebuilt from the file's columns."""
+    company = {"ID": str(values["company_id"]), "TITLE": values["company"]}
+    field = "RQ_INN" if ctx.config.systems.bas.profile == "bp30" else "RQ_EDRPOU"
+    requisite = {field: values["tax_code"], "RQ_COMPANY_FULL_NAME": values.get("full_name") or ""}
+    return clients.Client(company, requisite, values["tax_code"])
