@@ -403,6 +403,10 @@ def test_the_commands_log_each_run_and_the_trace_shows_the_manual_transfer(
         "rows": [2, 3],
     }
     assert "manual: create invoice" in whats
+    # The run's own log row and the calls it made, found through the run's correlation id.
+    assert {"manual import", "bas odata.create", "bas odata.post"} <= {
+        e["what"] for e in timeline if e["kind"] == "call"
+    }
     number = noted["result"]["invoice"]
     by_number = crmbridge("trace", "invoice", number, "--database", db_url, "--json")
     assert json.loads(by_number.stdout)["id"] == "1"

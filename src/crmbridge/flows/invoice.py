@@ -60,7 +60,7 @@ def issue_invoice(ctx: FlowContext, deal_id: str) -> Issued:
 
 def _find_or_create(ctx: FlowContext, bundle: Record, deal_id: str) -> Record:
     ref = ref_for("invoice", deal_id)
-    existing = ctx.bas.get("invoice", ref) or _by_marker(ctx, deal_id)
+    existing = ctx.bas.get("invoice", ref) or by_marker(ctx, deal_id)
     entity = ("deal", deal_id)
     if existing is not None:
         ctx.decide(
@@ -94,7 +94,7 @@ def _find_or_create(ctx: FlowContext, bundle: Record, deal_id: str) -> Record:
     return created
 
 
-def _by_marker(ctx: FlowContext, deal_id: str) -> Record | None:
+def by_marker(ctx: FlowContext, deal_id: str) -> Record | None:
     condition = f"substringof({literals.string(marker(deal_id))}, Комментарий)"
     found = ctx.bas.client.find(
         INVOICES,

@@ -92,7 +92,7 @@ def _existing_invoice(ctx: FlowContext, deal_id: str) -> Record | None:
     return (
         found
         or ctx.bas.get("invoice", ref_for("invoice", deal_id))
-        or invoice._by_marker(ctx, deal_id)
+        or invoice.by_marker(ctx, deal_id)
     )
 
 

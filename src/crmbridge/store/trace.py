@@ -23,6 +23,18 @@ def rows_for(
         ]
         job_ids = [j["id"] for j in found_jobs]
         correlations = [j["correlation_id"] for j in found_jobs]
+        found_decisions = _all(
+            conn,
+            select(decisions).where(
+                or_(
+                    (decisions.c.entity_kind == kind) & (decisions.c.entity_id == entity_id),
+                    decisions.c.job_id.in_(job_ids),
+                )
+            ),
+        )
+        # A manual run (export/import) has no job: its decisions carry the run's correlation id,
+        # and so do its exchanges (the run's own row and every call it made).
+        correlations += [d["correlation_id"] for d in found_decisions if d["correlation_id"]]
         return {
             "events": _all(
                 conn,
@@ -30,20 +42,12 @@ def rows_for(
             ),
             "jobs": found_jobs,
             "attempts": _all(conn, select(job_attempts).where(job_attempts.c.job_id.in_(job_ids))),
-            "decisions": _all(
-                conn,
-                select(decisions).where(
-                    or_(
-                        (decisions.c.entity_kind == kind) & (decisions.c.entity_id == entity_id),
-                        decisions.c.job_id.in_(job_ids),
-                    )
-                ),
-            ),
+            "decisions": found_decisions,
             "exchanges": _all(
                 conn,
                 select(exchanges).where(
                     or_(
-                        exchanges.c.correlation_id.in_(correlations),
+                        exchanges.c.correlation_id.in_(set(correlations)),
                         exchanges.c.job_id.in_(job_ids),
                     )
                 ),
