@@ -180,7 +180,7 @@ def serve(
     --with-worker, run the flows)."""
     import uvicorn
 
-    from crmbridge.web.app import create_app
+    from crmbridge.web.app import NO_CREDENTIALS, create_app
 
     configure_logging()
     with clear_errors():
@@ -189,6 +189,8 @@ def serve(
                 f"--no-auth is allowed only on a loopback host ({', '.join(LOOPBACK_HOSTS)}), "
                 f"not {host}: configure web.token or web.users instead"
             )
+        if not no_auth and not load_config(config).config.web.configured:
+            raise ConfigError(NO_CREDENTIALS)  # before the database is created or migrated
         db = migrated(config, database)
         application = _application(config, db)
         assert application is not None
