@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -21,6 +23,14 @@ NO_CREDENTIALS = (
     "(from the environment, e.g. token: ${CRMBRIDGE_WEB_TOKEN}), or serve with --no-auth "
     "on a loopback host"
 )
+
+
+_REFUSALS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "malformed delivery (not stored)"},
+    401: {"description": "missing or forged application token or signature (not stored)"},
+    404: {"description": "unknown action"},
+    413: {"description": "body over 1 MiB (not stored)"},
+}
 
 
 def create_app(application: Application, *, auth: bool = True) -> FastAPI:
@@ -44,7 +54,7 @@ def create_app(application: Application, *, auth: bool = True) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    web.include_router(router(intake))
+    web.include_router(router(intake), tags=["intake"], responses=_REFUSALS)
     web.include_router(api.router(application))
     gate = Auth(settings, enabled=auth)
     pages = dashboard.Pages(application, gate, dashboard.templates())
