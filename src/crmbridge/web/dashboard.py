@@ -58,7 +58,7 @@ class Pages:
     auth: Auth
     views: Jinja2Templates
 
-    def render(self, request: Request, name: str, status: int = 200, **data: Any) -> Response:
+    def render(self, request: Request, name: str, *, status: int = 200, **data: Any) -> Response:
         session = getattr(request.state, "session", None)
         context = {"session": session, "auth_enabled": self.auth.enabled, **data}
         response = self.views.TemplateResponse(request, name, context, status_code=status)
@@ -116,23 +116,20 @@ def router(pages: Pages) -> APIRouter:
         try:
             entity, crm_id, entries = timeline(db, kind, key)
         except ConfigError as exc:
-            return pages.render(
-                request, "trace.html", 404, kinds=KINDS, kind=kind, key=key, entries=None,
-                error=exc.message,
-            )  # fmt: skip
-        return pages.render(
-            request, "trace.html", kinds=KINDS, kind=kind, key=key, entries=entries,
-            entity=entity, crm_id=crm_id,
-        )  # fmt: skip
+            missing: dict[str, Any] = {"entries": None, "error": exc.message, "status": 404}
+            return pages.render(request, "trace.html", kinds=KINDS, kind=kind, key=key, **missing)
+        found: dict[str, Any] = {"entries": entries, "entity": entity, "crm_id": crm_id}
+        return pages.render(request, "trace.html", kinds=KINDS, kind=kind, key=key, **found)
 
     @web.get("/dead", response_class=HTMLResponse)
     def dead(request: Request, flow: str = "", error: str = "", retried: int = -1) -> Response:
         flt = JobFilter(status="dead", flow=flow or None, error_contains=error or None)
-        return pages.render(
-            request, "dead.html", jobs=job_sql.find(db, flt, PAGE_SIZE),
-            total=job_sql.count(db, flt), flow=flow, error=error, retried=retried,
-            flows=sorted(s.flow for s in flow_stats(db, app.clock.now())),
-        )  # fmt: skip
+        listed: dict[str, Any] = {
+            "jobs": job_sql.find(db, flt, PAGE_SIZE),
+            "total": job_sql.count(db, flt),
+            "flows": sorted(s.flow for s in flow_stats(db, app.clock.now())),
+        }
+        return pages.render(request, "dead.html", flow=flow, error=error, retried=retried, **listed)
 
     @web.post("/dead/retry")
     def retry_matching(
