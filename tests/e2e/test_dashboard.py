@@ -131,6 +131,25 @@ def test_the_api_takes_the_token_or_a_user(site: Site) -> None:
     )
 
 
+def test_an_address_with_too_many_failed_logins_is_held_back(site: Site) -> None:
+    guesser = {"x-forwarded-for": "203.0.113.9"}  # behind a proxy on this host
+    for attempt in range(10):
+        wrong = httpx.get(
+            f"{site.url}/api/jobs", auth=("admin", f"guess{attempt}"), headers=guesser
+        )
+        assert wrong.status_code == 401
+    right = ("admin", PASSWORD)
+    held = httpx.get(f"{site.url}/api/jobs", auth=right, headers=guesser)
+    assert held.status_code == 429 and held.headers["retry-after"] == "300"
+    client = site.client()
+    token = login_token(client.get("/login", headers=guesser).text)
+    form = {"user": "admin", "password": PASSWORD, "token": token}
+    assert client.post("/login", data=form, headers=guesser).status_code == 429
+    other = {"x-forwarded-for": "203.0.113.10"}
+    assert httpx.get(f"{site.url}/api/jobs", auth=right, headers=other).status_code == 200
+    assert httpx.get(f"{site.url}/api/jobs", auth=right).status_code == 200  # loopback
+
+
 def test_login_sets_a_strict_http_only_session(site: Site) -> None:
     client = site.client()
     token = login_token(client.get("/login").text)

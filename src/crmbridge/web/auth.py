@@ -17,7 +17,11 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import ipaddress
 import secrets
+import threading
+import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
@@ -33,6 +37,8 @@ LOGIN_COOKIE = "crmbridge_login"  # double-submit token of the login form
 OPEN_PREFIXES = ("/hooks/", "/static/")
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/login", "/favicon.ico"})
 MACHINE_PREFIXES = ("/api/", "/metrics")
+FAILED_LOGINS = 10  # per client address and window, then 429 until the window passes
+FAILED_WINDOW = 300.0  # seconds
 
 
 @dataclass(frozen=True)
@@ -44,8 +50,17 @@ class Session:
 class Auth:
     """Checks credentials and issues/reads sessions. `enabled=False` is `serve --no-auth`."""
 
-    def __init__(self, settings: WebSettings, *, enabled: bool = True) -> None:
+    def __init__(
+        self,
+        settings: WebSettings,
+        *,
+        enabled: bool = True,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.enabled = enabled
+        self._monotonic = monotonic
+        self._failures: dict[str, deque[float]] = {}
+        self._failures_lock = threading.Lock()
         self._token = settings.token.get_secret_value() if settings.token else None
         self._users = {name: pw.get_secret_value() for name, pw in settings.users.items()}
         secret = settings.session_secret
@@ -62,6 +77,31 @@ class Auth:
         # Compare against something even for an unknown user, so timing does not tell names.
         ok = _same(password, expected if expected is not None else secrets.token_hex(16))
         return user if ok and expected is not None else None
+
+    def may_try(self, client: str) -> bool:
+        """False while `client` has had too many failed logins in the window (this process).
+
+        Loopback clients are never held back: this machine's own tools and checks (a proxy on
+        this host passes the real address in X-Forwarded-For, which uvicorn trusts from it)."""
+        if _loopback(client):
+            return True
+        with self._failures_lock:
+            recent = self._failures.get(client)
+            if recent is None:
+                return True
+            while recent and recent[0] < self._monotonic() - FAILED_WINDOW:
+                recent.popleft()
+            if not recent:
+                del self._failures[client]
+            return len(recent) < FAILED_LOGINS
+
+    def failed(self, client: str) -> None:
+        if _loopback(client):
+            return
+        with self._failures_lock:
+            if len(self._failures) > 10_000:  # bounded memory under a spray of addresses
+                self._failures.clear()
+            self._failures.setdefault(client, deque()).append(self._monotonic())
 
     def machine(self, authorization: str | None) -> str | None:
         """The caller of `/api` from its Authorization header: bearer token or Basic user."""
@@ -90,6 +130,13 @@ class Auth:
         if not isinstance(data, dict) or not {"u", "c"} <= data.keys():
             return None
         return Session(str(data["u"]), str(data["c"]))
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def csrf_ok(session: Session | None, submitted: object) -> bool:
@@ -150,7 +197,18 @@ class AuthGate:
             await self._dashboard(scope, receive, send)
 
     async def _machine(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.auth.enabled and self.auth.machine(_header(scope, b"authorization")) is None:
+        if not self.auth.enabled:
+            await self.app(scope, receive, send)
+            return
+        client = (scope.get("client") or ("?",))[0]
+        if not self.auth.may_try(client):
+            body = b'{"error":"too many failed logins; wait a few minutes"}'
+            await _respond(send, 429, body, "application/json", [(b"retry-after", b"300")])
+            return
+        given = _header(scope, b"authorization")
+        if self.auth.machine(given) is None:
+            if given:
+                self.auth.failed(client)
             body = b'{"error":"credentials required: Authorization: Bearer <token> or Basic"}'
             await _respond(send, 401, body, "application/json", [(b"www-authenticate", b"Bearer")])
             return

@@ -76,7 +76,8 @@ class Pages:
 
 def _local(path: str) -> str:
     """Only a path of this site is a place to go back to after login (no open redirect)."""
-    return path if path.startswith("/") and not path.startswith("//") else "/"
+    # Browsers read `/\host` like `//host`: another site.
+    return path if path.startswith("/") and not path.startswith(("//", "/\\")) else "/"
 
 
 def _check_csrf(request: Request, token: str) -> None:
@@ -187,8 +188,13 @@ def _login_routes(web: APIRouter, pages: Pages) -> None:
         if not expected or not secrets.compare_digest(token.encode(), expected.encode()):
             html, cookie = pages.login_page(next, "The form expired; please log in again.")
             return HTMLResponse(html, 403, headers={"set-cookie": cookie})
+        client = request.client.host if request.client else "?"
+        if not pages.auth.may_try(client):
+            html, cookie = pages.login_page(next, "Too many failed logins; wait a few minutes.")
+            return HTMLResponse(html, 429, headers={"set-cookie": cookie, "retry-after": "300"})
         name = pages.auth.login(user.strip(), password)
         if name is None:
+            pages.auth.failed(client)
             html, cookie = pages.login_page(next, "Wrong user name or password.")
             return HTMLResponse(html, 401, headers={"set-cookie": cookie})
         _, value = pages.auth.new_session(name)
