@@ -27,11 +27,14 @@ from crmbridge.cli_common import (
 from crmbridge.clock import SystemClock
 from crmbridge.config.check import check as check_config
 from crmbridge.config.load import ConfigProblems, load_config
+from crmbridge.errors import ConfigError
 from crmbridge.queue.handlers import builtin_handlers, load_plugins
 from crmbridge.queue.scheduler import Scheduler, periodic_jobs
 from crmbridge.queue.worker import Worker, WorkerSettings
 from crmbridge.store.database import Database, safe_url
 from crmbridge.store.migrate import migrate as run_migrations
+
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 
 app = typer.Typer(
     name="crmbridge",
@@ -168,25 +171,40 @@ def serve(
         bool, typer.Option("--with-worker", help="Run the worker and pollers in this process.")
     ] = False,
     concurrency: Annotated[int, typer.Option(min=1, max=256, help="Worker threads.")] = 4,
+    no_auth: Annotated[
+        bool,
+        typer.Option("--no-auth", help="Open the dashboard and /api (loopback hosts only)."),
+    ] = False,
 ) -> None:
-    """Serve webhook intake and health checks (and, with --with-worker, run the flows)."""
+    """Serve webhook intake, the dashboard, the management API and health checks (and, with
+    --with-worker, run the flows)."""
     import uvicorn
 
-    from crmbridge.web.app import create_app
+    from crmbridge.web.app import NO_CREDENTIALS, create_app
 
     configure_logging()
     with clear_errors():
+        if no_auth and host not in LOOPBACK_HOSTS:
+            raise ConfigError(
+                f"--no-auth is allowed only on a loopback host ({', '.join(LOOPBACK_HOSTS)}), "
+                f"not {host}: configure web.token or web.users instead"
+            )
+        if not no_auth and not load_config(config).config.web.configured:
+            raise ConfigError(NO_CREDENTIALS)  # before the database is created or migrated
         db = migrated(config, database)
         application = _application(config, db)
         assert application is not None
-        web = create_app(application)
+        web = create_app(application, auth=not no_auth)
     runner = scheduler = None
     if with_worker:
         runner = Worker(db, application.handlers(), WorkerSettings(concurrency=concurrency))
         scheduler = _scheduler(application, db)
         threading.Thread(target=runner.run, name="worker", daemon=True).start()
         scheduler.start()
-    typer.echo(f"crmbridge serve: http://{host}:{port}/ (webhooks: /hooks/bitrix24, /hooks/bas)")
+    typer.echo(
+        f"crmbridge serve: dashboard http://{host}:{port}/, API /api "
+        "(webhooks: /hooks/bitrix24, /hooks/bas)"
+    )
     try:
         uvicorn.run(web, host=host, port=port, log_level="warning")
     finally:

@@ -8,6 +8,7 @@ sandbox's own state, and the demo exits 0 only when every check passed.
 
 from __future__ import annotations
 
+import secrets
 import tempfile
 import threading
 import time
@@ -49,6 +50,7 @@ class Demo:
     application: Application
     bridge_url: str
     console: Console
+    password: str  # the dashboard's, made up for this run (user `admin`)
     steps: list[Step] = field(default_factory=list)
 
     def check(self, name: str, condition: Callable[[], Any], timeout: float = 60.0) -> Any:
@@ -81,10 +83,13 @@ def running(console: Console, folder: Path) -> Iterator[Demo]:
         )
     )
     db_url = f"sqlite:///{folder / 'crmbridge.db'}"
+    password = secrets.token_urlsafe(12)
     env = {
         "CRMBRIDGE_SANDBOX_URL": sandbox_url,
         "CRMBRIDGE_DATABASE_URL": db_url,
         "CRMBRIDGE_POLL_EVERY": "1",
+        "CRMBRIDGE_WEB_TOKEN": secrets.token_urlsafe(24),
+        "CRMBRIDGE_WEB_PASSWORD": password,
     }
     config = load_config(EXAMPLE, env).config
     db = open_database(db_url)
@@ -102,7 +107,7 @@ def running(console: Console, folder: Path) -> Iterator[Demo]:
         threading.Thread(target=worker.run, name="worker", daemon=True).start()
         scheduler.start()
         try:
-            yield Demo(sandbox, application, bridge_url, console)
+            yield Demo(sandbox, application, bridge_url, console, password)
         finally:
             scheduler.stop()
             worker.stop()
@@ -184,6 +189,20 @@ def print_trace(demo: Demo) -> None:
     demo.console.print(table)
 
 
+def print_urls(demo: Demo) -> None:
+    """Where to click, one per line (never wrapped, so a script can read them too)."""
+    sandbox = demo.sandbox.settings.public_url
+    for line in (
+        f"dashboard: {demo.bridge_url}/  (user: admin  password: {demo.password})",
+        f"deal trace: {demo.bridge_url}/trace/deal/{DEAL}",
+        f"CRM deals: {sandbox}/bitrix24/",
+        f"BAS invoices: {sandbox}/bas/",
+        "Ctrl+C to stop",
+    ):
+        demo.console.print(line, soft_wrap=True, highlight=False, markup=False)
+    demo.console.file.flush()
+
+
 def run(*, serve: bool = False, folder: Path | None = None) -> int:
     console = Console()
     work = folder or Path(tempfile.mkdtemp(prefix="crmbridge-demo-"))
@@ -197,11 +216,7 @@ def run(*, serve: bool = False, folder: Path | None = None) -> int:
         passed = sum(step.ok for step in demo.steps)
         console.print(f"[bold]{passed} of {len(demo.steps)} steps verified against the sandbox[/]")
         if serve:
-            console.print(
-                f"CRM deals: {demo.sandbox.settings.public_url}/bitrix24/  ·  "
-                f"BAS invoices: {demo.sandbox.settings.public_url}/bas/  ·  "
-                f"bridge: {demo.bridge_url}/healthz  — Ctrl+C to stop"
-            )
+            print_urls(demo)
             try:
                 while True:
                     time.sleep(3600)

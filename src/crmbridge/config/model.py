@@ -130,6 +130,31 @@ class Flows(Strict):
     drift: DriftPolicy = Field(default_factory=DriftPolicy)
 
 
+class WebSettings(Strict):
+    """Who may use the dashboard and `/api`: a bearer token and/or users with passwords.
+
+    An empty value (an unset `${VAR:-}`) counts as not configured."""
+
+    token: SecretStr | None = None  # `Authorization: Bearer <token>` for /api and /metrics
+    users: dict[str, SecretStr] = Field(default_factory=dict)  # name → password (login, Basic)
+    session_secret: SecretStr | None = None  # signs session cookies; random per process if unset
+    session_hours: float = Field(default=12.0, gt=0)
+
+    @field_validator("token", "session_secret")
+    @classmethod
+    def _empty_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
+        return value if value is not None and value.get_secret_value() else None
+
+    @field_validator("users")
+    @classmethod
+    def _no_empty_passwords(cls, value: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        return {name: pw for name, pw in value.items() if pw.get_secret_value()}
+
+    @property
+    def configured(self) -> bool:
+        return self.token is not None or bool(self.users)
+
+
 class Config(Strict):
     database: str | None = None
     systems: Systems
@@ -137,3 +162,4 @@ class Config(Strict):
     mappings: dict[str, Mapping] = Field(default_factory=dict)
     flows: Flows = Field(default_factory=Flows)
     functions: dict[str, str] = Field(default_factory=dict)  # CEL name → "module:function"
+    web: WebSettings = Field(default_factory=WebSettings)

@@ -1,18 +1,44 @@
-"""The FastAPI application: intake, health; built from an `Application` (no globals)."""
+"""The FastAPI application: intake, health, the management API and the dashboard; built from an
+`Application` (no globals)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from crmbridge import __version__
 from crmbridge.app import Application
 from crmbridge.connectors.onec.webhooks import WebhookSecret
+from crmbridge.errors import ConfigError
+from crmbridge.web import api, dashboard
+from crmbridge.web.auth import Auth, AuthGate
 from crmbridge.web.hooks import Intake, router
 
+NO_CREDENTIALS = (
+    "the dashboard and /api need credentials: set web.token or web.users in the config "
+    "(from the environment, e.g. token: ${CRMBRIDGE_WEB_TOKEN}), or serve with --no-auth "
+    "on a loopback host"
+)
 
-def create_app(application: Application) -> FastAPI:
+
+_REFUSALS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "malformed delivery (not stored)"},
+    401: {"description": "missing or forged application token or signature (not stored)"},
+    404: {"description": "unknown action"},
+    413: {"description": "body over 1 MiB (not stored)"},
+}
+
+
+def create_app(application: Application, *, auth: bool = True) -> FastAPI:
+    """The web app. `auth=False` (serve --no-auth) opens the dashboard and /api to anyone who
+    can reach the port; the caller makes sure that is only this machine."""
+    settings = application.config.web
+    if auth and not settings.configured:
+        raise ConfigError(NO_CREDENTIALS)
     systems = application.config.systems
     secret = systems.bas.webhook_secret
     intake = Intake(
@@ -28,7 +54,13 @@ def create_app(application: Application) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    web.include_router(router(intake))
+    web.include_router(router(intake), tags=["intake"], responses=_REFUSALS)
+    web.include_router(api.router(application))
+    gate = Auth(settings, enabled=auth)
+    pages = dashboard.Pages(application, gate, dashboard.templates())
+    web.include_router(dashboard.router(pages))
+    web.mount("/static", StaticFiles(directory=dashboard.HERE / "static"), name="static")
+    web.add_middleware(AuthGate, auth=gate, login_page=pages.login_page)
 
     @web.get("/healthz")
     def healthz() -> dict[str, str]:
