@@ -98,7 +98,7 @@ def advise(answers: Answers) -> Recommendation:
     excluded = _exclusions(answers, reasons)
     able = [s for s in SHAPES[SHAPES.index(floor) :] if s not in excluded]
     lowest = able[0]  # middleware is never excluded
-    costs = {s: monthly_cost(answers, s) for s in able}
+    costs: dict[str, float] = {s: monthly_cost(answers, s) for s in able}
     chosen = min(able, key=lambda s: (costs[s], SHAPES.index(s)))
     reasons += [_cost_line(answers, s, costs[s]) for s in able]
     if chosen != lowest:

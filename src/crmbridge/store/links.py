@@ -41,3 +41,12 @@ def put(db: Database, entity: str, crm_id: str, bas_ref: str, now: datetime) -> 
                 .where(links.c.entity == entity, links.c.crm_id == crm_id)
                 .values(bas_ref=bas_ref, updated_at=now)
             )
+
+
+def all_for(db: Database, entity: str) -> dict[str, str]:
+    """Every link of an entity as {CRM id: BAS Ref_Key} (reconciliation reads them at once)."""
+    with db.read() as conn:
+        rows = conn.execute(
+            select(links.c.crm_id, links.c.bas_ref).where(links.c.entity == entity)
+        )
+        return {str(crm): str(ref) for crm, ref in rows}
