@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from crmbridge import __version__, cli_flows, cli_jobs
+from crmbridge import __version__, cli_flows, cli_jobs, cli_reconcile
 from crmbridge.app import Application
 from crmbridge.cli_common import (
     ConfigOption,
@@ -294,6 +294,7 @@ def _on_stop_signals(stop: Callable[[], None]) -> None:
 
 cli_jobs.register(app)
 cli_flows.register(app)
+cli_reconcile.register(app)
 
 
 def main() -> None:
