@@ -119,3 +119,23 @@ def test_json_shape() -> None:
 def test_bad_answers_are_refused(bad: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         Answers(**bad)  # type: ignore[arg-type]
+
+
+def test_cli_json_and_no_terminal_defaults() -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from crmbridge.cli import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["advise", "--exchanges-per-day", "101", "--json"])
+    assert result.exit_code == 0
+    body = json.loads(result.stdout)
+    assert body["recommendation"] == "middleware"
+    assert body["example"] == "examples/bitrix24-bas.yaml"
+    missing = runner.invoke(app, ["advise", "--json"])  # no terminal to ask on
+    assert missing.exit_code == 2
+    assert "--exchanges-per-day is required" in missing.stderr
+    bad = runner.invoke(app, ["advise", "--exchanges-per-day", "5", "--direction", "both"])
+    assert bad.exit_code == 2 and "is not one of one-way/two-way" in bad.stderr
