@@ -213,7 +213,14 @@ def _scheduler(application: Application | None, db: Database) -> Scheduler:
     every = payments.poll_every if payments else None
     catalog = flows.catalog if flows and flows.catalog and flows.catalog.enabled else None
     clock = application.clock if application else SystemClock()
-    return Scheduler(db, clock, periodic_jobs(every, catalog.poll_every if catalog else None))
+    check = flows.reconcile if flows and flows.reconcile and flows.reconcile.enabled else None
+    return Scheduler(
+        db,
+        clock,
+        periodic_jobs(
+            every, catalog.poll_every if catalog else None, check.every if check else None
+        ),
+    )
 
 
 @app.command()

@@ -5,14 +5,21 @@ a second run is clean."""
 from __future__ import annotations
 
 import json
+import logging
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from openpyxl import load_workbook
 
 from crmbridge.app import Application
+from crmbridge.clock import FakeClock
+from crmbridge.config.load import load_config
+from crmbridge.config.model import ReconcileFlow
 from crmbridge.flows import invoice
+from crmbridge.queue.scheduler import Scheduler, periodic_jobs
+from crmbridge.queue.worker import Worker, WorkerSettings
 from crmbridge.sandbox.server import Sandbox
 from crmbridge.store import journal
 from crmbridge.store.database import Database
@@ -116,3 +123,25 @@ def test_bad_input_is_one_clear_line_and_changes_nothing(sandbox: Sandbox, db_ur
     bad = _reconcile(sandbox, db_url, "--report", "out.pdf")
     assert bad.returncode == 2 and "use a .html or .xlsx file" in bad.stderr
     assert sandbox.control.stats()["bitrix24"]["requests"] == before
+
+
+def test_scheduled_run_records_its_count_and_warns(
+    sandbox: Sandbox, db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = load_config(EXAMPLE, {"CRMBRIDGE_SANDBOX_URL": sandbox.settings.public_url}).config
+    flows = config.flows.model_copy(
+        update={"reconcile": ReconcileFlow(every=3600, entities=["products"])}
+    )
+    app = Application(config.model_copy(update={"flows": flows}), db, clock=FakeClock())
+    periodic = periodic_jobs(None, None, flows.reconcile.every if flows.reconcile else None)
+    assert [p.flow for p in periodic] == ["reconcile"]
+    Scheduler(db, app.clock, periodic).tick({})
+    worker = Worker(db, app.handlers(), WorkerSettings(concurrency=1), clock=app.clock)
+    with caplog.at_level(logging.WARNING, logger="crmbridge.flows"):
+        while worker.run_once(limit=10):
+            pass
+    app.close()
+    [decision] = journal.decisions_for(db, "reconcile", "scheduled")
+    assert decision["result"] == 10  # the seed's 10 BAS products not yet in the CRM
+    assert decision["inputs"]["counts"]["products"]["missing"] == 10
+    assert any("reconciliation found 10 discrepancies" in r.getMessage() for r in caplog.records)

@@ -46,7 +46,5 @@ def put(db: Database, entity: str, crm_id: str, bas_ref: str, now: datetime) -> 
 def all_for(db: Database, entity: str) -> dict[str, str]:
     """Every link of an entity as {CRM id: BAS Ref_Key} (reconciliation reads them at once)."""
     with db.read() as conn:
-        rows = conn.execute(
-            select(links.c.crm_id, links.c.bas_ref).where(links.c.entity == entity)
-        )
+        rows = conn.execute(select(links.c.crm_id, links.c.bas_ref).where(links.c.entity == entity))
         return {str(crm): str(ref) for crm, ref in rows}
