@@ -10,9 +10,11 @@ for clients, `XML_ID` = Ref_Key then the product code (`CODE` = `Артикул`
 
 from __future__ import annotations
 
+import contextvars
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -69,15 +71,20 @@ def products(reader: Reader) -> list[Pair]:
     mapping = reader.mapping(flow.mapping if flow is not None else "product")
     if mapping is None:
         return []
-    prices = _prices(ctx)
     select = ("ID", "XML_ID", "CODE", "NAME", *mapping.fields)
-    crm = {str(r["ID"]): r for r in crm_list(ctx.crm.rest, "crm.product.list", select=select)}
+    with ThreadPoolExecutor(1, thread_name_prefix="reconcile-crm") as pool:
+        # The portal's list and BAS's catalog are read at the same time.
+        call = contextvars.copy_context()  # the run's correlation id names these exchanges too
+        listed = pool.submit(call.run, crm_list, ctx.crm.rest, "crm.product.list", select=select)
+        prices = _prices(ctx)
+        owned = [p for p in bas_all(ctx.bas, PRODUCTS) if not p.get("IsFolder")]
+        crm = {str(r["ID"]): r for r in listed.result()}
     by_xml = {str(r.get("XML_ID")): i for i, r in crm.items() if r.get("XML_ID")}
     by_code = {str(r.get("CODE")): i for i, r in crm.items() if r.get("CODE")}
     linked = {ref: crm_id for crm_id, ref in links.all_for(ctx.db, "product").items()}
     pairs, matched = [], set()
-    for product in bas_all(ctx.bas, PRODUCTS):
-        if product.get("IsFolder") or product.get("DeletionMark"):
+    for product in owned:
+        if product.get("DeletionMark"):
             continue
         ref = str(product["Ref_Key"])
         inputs = {"product": product, "price": prices.get(ref, Decimal(0))}
