@@ -145,3 +145,19 @@ def test_scheduled_run_records_its_count_and_warns(
     assert decision["result"] == 10  # the seed's 10 BAS products not yet in the CRM
     assert decision["inputs"]["counts"]["products"]["missing"] == 10
     assert any("reconciliation found 10 discrepancies" in r.getMessage() for r in caplog.records)
+
+
+def test_an_orphan_is_reported_and_never_pushed(sandbox: Sandbox, db_url: str) -> None:
+    orphan = sandbox.bitrix24.call(
+        "crm.product.add", {"fields": {"NAME": "Лише в CRM", "XML_ID": "not-in-bas", "CODE": "X-1"}}
+    )
+    shown = _reconcile(sandbox, db_url, "--entities", "products")
+    assert shown.returncode == 1
+    assert "products X-1 «Лише в CRM»: in CRM, gone from BAS (the owner)" in shown.stdout
+    assert "in BAS (the owner), missing in CRM" in shown.stdout
+    fixed = _reconcile(sandbox, db_url, "--entities", "products", "--fix", "--json")
+    assert fixed.returncode == 1  # the orphan remains: the owner has nothing to push
+    assert json.loads(fixed.stdout)["fixed"] == {"records": 10, "errors": []}
+    after = json.loads(_reconcile(sandbox, db_url, "--entities", "products", "--json").stdout)
+    assert [(d["kind"], d["crm_id"]) for d in after["discrepancies"]] == [("orphan", str(orphan))]
+    assert sandbox.bitrix24.call("crm.product.get", {"id": orphan})["NAME"] == "Лише в CRM"
