@@ -43,8 +43,10 @@ def reconcile(
     found (with --fix: some remain that a re-push cannot mend, e.g. orphans); 2: an error."""
     with clear_errors():
         wanted = reconciliation.parse_entities(entities)
-        if report_file is not None and report_file.suffix.lower() not in (".html", ".xlsx"):
+        if report_file is not None and report_file.suffix.lower() not in (".html", ".htm", ".xlsx"):
             raise ConfigError(f"--report: {report_file.name}: use a .html or .xlsx file")
+        if report_file is not None and not report_file.resolve().parent.is_dir():
+            raise ConfigError(f"--report: no folder {report_file.resolve().parent}")
         loaded = load_config(config)
         problems = check_config(loaded)
         if problems:

@@ -122,6 +122,8 @@ def test_bad_input_is_one_clear_line_and_changes_nothing(sandbox: Sandbox, db_ur
     assert result.stderr.startswith("crmbridge: error: --entities: unknown widgets")
     bad = _reconcile(sandbox, db_url, "--report", "out.pdf")
     assert bad.returncode == 2 and "use a .html or .xlsx file" in bad.stderr
+    nowhere = _reconcile(sandbox, db_url, "--fix", "--report", "/nonexistent/dir/r.html")
+    assert nowhere.returncode == 2 and "--report: no folder /nonexistent/dir" in nowhere.stderr
     assert sandbox.control.stats()["bitrix24"]["requests"] == before
 
 

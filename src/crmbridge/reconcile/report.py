@@ -58,12 +58,15 @@ $rows</table>
 def write(summary: Summary, path: Path, when: datetime) -> None:
     """Write the report; the suffix (.html or .xlsx) chooses the format."""
     suffix = path.suffix.lower()
-    if suffix in (".html", ".htm"):
-        path.write_text(html_page(summary, when), encoding="utf-8")
-    elif suffix == ".xlsx":
-        workbook(summary, when).save(path)
-    else:
-        raise ConfigError(f"--report: {path.name}: use a .html or .xlsx file")
+    try:
+        if suffix in (".html", ".htm"):
+            path.write_text(html_page(summary, when), encoding="utf-8")
+        elif suffix == ".xlsx":
+            workbook(summary, when).save(path)
+        else:
+            raise ConfigError(f"--report: {path.name}: use a .html or .xlsx file")
+    except OSError as exc:
+        raise ConfigError(f"--report: cannot write {path}: {exc.strerror or exc}") from None
 
 
 def html_page(summary: Summary, when: datetime) -> str:
