@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from crmbridge import __version__, cli_flows, cli_jobs, cli_manual
+from crmbridge import __version__, cli_flows, cli_jobs, cli_manual, cli_reconcile
 from crmbridge.app import Application
 from crmbridge.cli_common import (
     ConfigOption,
@@ -231,7 +231,14 @@ def _scheduler(application: Application | None, db: Database) -> Scheduler:
     every = payments.poll_every if payments else None
     catalog = flows.catalog if flows and flows.catalog and flows.catalog.enabled else None
     clock = application.clock if application else SystemClock()
-    return Scheduler(db, clock, periodic_jobs(every, catalog.poll_every if catalog else None))
+    check = flows.reconcile if flows and flows.reconcile and flows.reconcile.enabled else None
+    return Scheduler(
+        db,
+        clock,
+        periodic_jobs(
+            every, catalog.poll_every if catalog else None, check.every if check else None
+        ),
+    )
 
 
 @app.command()
@@ -313,6 +320,7 @@ def _on_stop_signals(stop: Callable[[], None]) -> None:
 cli_jobs.register(app)
 cli_flows.register(app)
 cli_manual.register(app)
+cli_reconcile.register(app)
 
 
 def main() -> None:

@@ -118,6 +118,20 @@ class PaymentsFlow(Strict):
     task: TaskSpec | None = Field(default_factory=TaskSpec)
 
 
+ReconcileEntity = Literal["clients", "products", "prices", "invoices"]
+
+
+class ReconcileFlow(Strict):
+    """A scheduled `crmbridge reconcile` (report only): its count goes to the decision log and a
+    WARNING when anything differs."""
+
+    enabled: bool = True
+    every: float = Field(default=86400.0, gt=0, description="Seconds between two runs.")
+    entities: list[ReconcileEntity] = Field(
+        default_factory=lambda: list[ReconcileEntity](["clients", "products", "prices", "invoices"])
+    )
+
+
 class DriftPolicy(Strict):
     policy: Literal["report", "overwrite"] = "report"
 
@@ -127,6 +141,7 @@ class Flows(Strict):
     catalog: CatalogFlow | None = None
     issue_invoice: InvoiceFlow | None = None
     payments: PaymentsFlow | None = None
+    reconcile: ReconcileFlow | None = None
     drift: DriftPolicy = Field(default_factory=DriftPolicy)
 
 

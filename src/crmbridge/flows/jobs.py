@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from decimal import Decimal
 
+from crmbridge import reconcile
 from crmbridge.connectors.base import ChangedEvent
 from crmbridge.flows import catalog, clients, drift, invoice, payments
 from crmbridge.flows.context import FlowContext
@@ -69,7 +70,11 @@ def handlers(context: Callable[[], FlowContext]) -> dict[str, Handler]:
     def on_sync_catalog(job: JobContext) -> None:
         sync_catalog(context(), job, full=bool(job.payload.get("full")))
 
+    def on_reconcile(_job: JobContext) -> None:
+        scheduled_reconcile(context())
+
     return {
+        "reconcile": on_reconcile,
         "deal-changed": on_deal_changed,
         "issue-invoice": on_issue_invoice,
         "company-changed": on_company_changed,
@@ -152,3 +157,32 @@ def sync_catalog(ctx: FlowContext, job: JobContext, *, full: bool) -> catalog.Sy
         cursors.put(job.db, CATALOG_CURSOR, state, ctx.clock.now())
 
     return catalog.sync(ctx, full=full, state=cursors.get(job.db, CATALOG_CURSOR), save=save)
+
+
+def scheduled_reconcile(ctx: FlowContext) -> int:
+    """The scheduled reconciliation (report only): its counts become a decision of the entity
+    `reconcile/scheduled` and, when anything differs, a WARNING. Returns the discrepancies."""
+    flow = ctx.config.flows.reconcile
+    entities = list(flow.entities) if flow is not None else list(reconcile.ENTITIES)
+    result = reconcile.run(ctx, entities)
+    found = len(result.summary.discrepancies)
+    ctx.decide(
+        "reconcile",
+        "scheduled reconciliation",
+        {"entities": entities, "counts": result.summary.counts(), "run": result.correlation_id},
+        found,
+        entity=("reconcile", "scheduled"),
+        matched=found == 0,
+    )
+    if found:
+        # The alert hook belongs here: alert(ctx, "reconcile", found, result.summary.counts()).
+        log.warning(
+            "reconciliation found %d discrepancies (%s); run `crmbridge reconcile --report "
+            "FILE.html` to see them, --fix to re-push from the owner",
+            found,
+            ", ".join(
+                f"{e}: {sum(v for k, v in c.items() if k != 'compared')}"
+                for e, c in result.summary.counts().items()
+            ),
+        )
+    return found

@@ -64,6 +64,9 @@ class Scheduler:
             self._thread.join(timeout=10)
 
 
-def periodic_jobs(poll_payments: float | None, sync_catalog: float | None = None) -> list[Periodic]:
+def periodic_jobs(
+    poll_payments: float | None, sync_catalog: float | None = None, reconcile: float | None = None
+) -> list[Periodic]:
     jobs = [Periodic("poll-payments", poll_payments)] if poll_payments else []
-    return jobs + ([Periodic("sync-catalog", sync_catalog)] if sync_catalog else [])
+    jobs += [Periodic("sync-catalog", sync_catalog)] if sync_catalog else []
+    return jobs + ([Periodic("reconcile", reconcile)] if reconcile else [])

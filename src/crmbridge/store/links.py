@@ -48,3 +48,10 @@ def put_many(db: Database, entity: str, pairs: Sequence[tuple[str, str]], now: d
     ]
     with db.write() as conn:
         conn.execute(statement, rows)
+
+
+def all_for(db: Database, entity: str) -> dict[str, str]:
+    """Every link of an entity as {CRM id: BAS Ref_Key} (reconciliation reads them at once)."""
+    with db.read() as conn:
+        rows = conn.execute(select(links.c.crm_id, links.c.bas_ref).where(links.c.entity == entity))
+        return {str(crm): str(ref) for crm, ref in rows}
