@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
+from itertools import pairwise
 from typing import Any
 
 from crmbridge.sandbox.bitrix24 import files, records
@@ -79,8 +80,14 @@ def get(kind: Kind, ctx: Context, params: dict[str, Any]) -> Reply:
 
 
 def list_(kind: Kind, ctx: Context, params: dict[str, Any]) -> Reply:
-    rows = [_present(ctx, kind, r) for r in ctx.portal.table(kind.name).values()]
-    found = list_query(rows, params)
+    # Filters see the stored record (a deal's file fields are rendered only for the page).
+    table = ctx.portal.table(kind.name)
+    found = list_query(
+        table.values(),
+        params,
+        present=lambda r: _present(ctx, kind, r),
+        in_id_order=all(a < b for a, b in pairwise(table)),  # filled in ID order: no sort
+    )
     return Reply(found.items, found.total, found.next)
 
 
