@@ -8,6 +8,7 @@ Where a head and its branch share a code, the head is the match.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -39,16 +40,30 @@ class Client:
 def client_of(ctx: FlowContext, company: Record, requisites: list[Record]) -> Client:
     """The company with the requisite that carries its tax code; Permanent if it has none."""
     entity = ("company", str(company["ID"]))
-    field = "RQ_INN" if ctx.config.systems.bas.profile == "bp30" else "RQ_EDRPOU"
-    for requisite in requisites:
-        code = str(requisite.get(field) or requisite.get("RQ_DRFO") or "").strip()
-        if code:
-            _check_code(ctx, code, field, entity)
-            return Client(company, requisite, code)
+    field = tax_field(ctx.config.systems.bas.profile)
+    found = tax_requisite(requisites, ctx.config.systems.bas.profile)
+    if found is not None:
+        requisite, code = found
+        _check_code(ctx, code, field, entity)
+        return Client(company, requisite, code)
     raise Permanent(
         f"company {company['ID']} «{company.get('TITLE', '')}» has no {field} in its requisites: "
         "fill it in the CRM, then replay"
     )
+
+
+def tax_field(profile: str) -> str:
+    return "RQ_INN" if profile == "bp30" else "RQ_EDRPOU"
+
+
+def tax_requisite(requisites: Iterable[Record], profile: str) -> tuple[Record, str] | None:
+    """The first requisite carrying a tax code, and the code (reconciliation uses it too)."""
+    field = tax_field(profile)
+    for requisite in requisites:
+        code = str(requisite.get(field) or requisite.get("RQ_DRFO") or "").strip()
+        if code:
+            return requisite, code
+    return None
 
 
 def _check_code(ctx: FlowContext, code: str, field: str, entity: tuple[str, str]) -> None:

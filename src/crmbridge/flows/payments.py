@@ -95,13 +95,19 @@ def apply_payment(ctx: FlowContext, invoice_ref: str) -> str:
     return state
 
 
+def state_of(invoice: Record, paid: Decimal) -> str:
+    """unpaid / partial / paid: the rule, on its own (reconciliation uses it too)."""
+    total = Decimal(str(invoice.get("СуммаДокумента") or 0))
+    return "paid" if total > 0 and paid >= total else ("partial" if paid > 0 else "unpaid")
+
+
 def payment_state(
     ctx: FlowContext, invoice: Record, entity: tuple[str, str]
 ) -> tuple[Decimal, str]:
     """The sum of the invoice's posted payments, and unpaid / partial / paid."""
     total = Decimal(str(invoice.get("СуммаДокумента") or 0))
     paid = bas_payments.paid_amount(ctx.bas, str(invoice["Ref_Key"]))
-    state = "paid" if total > 0 and paid >= total else ("partial" if paid > 0 else "unpaid")
+    state = state_of(invoice, paid)
     inputs = {"invoice": invoice.get("Number"), "total": str(total), "paid": str(paid)}
     ctx.decide(FLOW, "paid amount vs invoice total", inputs, state, entity=entity)
     return paid, state

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextvars
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
@@ -28,7 +28,8 @@ from crmbridge.connectors.onec.profile import (
     PRODUCTS,
     RECEIPTS,
 )
-from crmbridge.flows import catalog
+from crmbridge.flows import catalog, payments
+from crmbridge.flows.clients import tax_requisite
 from crmbridge.flows.context import FlowContext
 from crmbridge.flows.rules import CompiledMapping
 from crmbridge.reconcile.bulk import bas_all, crm_list, rows_of
@@ -165,16 +166,6 @@ def clients(reader: Reader) -> list[Pair]:
     return pairs
 
 
-def tax_requisite(requisites: Iterable[Record], profile: str) -> tuple[Record, str] | None:
-    """The requisite carrying the tax code, as the clients flow picks it (`client_of`)."""
-    field = "RQ_INN" if profile == "bp30" else "RQ_EDRPOU"
-    for requisite in requisites:
-        code = str(requisite.get(field) or requisite.get("RQ_DRFO") or "").strip()
-        if code:
-            return requisite, code
-    return None
-
-
 def _requisites(ctx: FlowContext) -> dict[str, list[Record]]:
     found: dict[str, list[Record]] = defaultdict(list)
     for r in crm_list(ctx.crm.rest, "crm.requisite.list", filters={"ENTITY_TYPE_ID": 4}):
@@ -214,7 +205,7 @@ def invoices(reader: Reader) -> list[Pair]:
             continue  # not issued from the CRM
         seen.add(deal_id)
         amount = paid.get(ref, Decimal(0))
-        state = payment_state(invoice, amount)
+        state = payments.state_of(invoice, amount)
         deal = deals.get(deal_id)
         inputs = {"invoice": invoice, "paid": amount, "status": status_label(ctx, state)}
         inputs["deal"] = deal or {}
@@ -233,15 +224,9 @@ def invoices(reader: Reader) -> list[Pair]:
     return pairs
 
 
-def payment_state(invoice: Record, paid: Decimal) -> str:
-    """unpaid / partial / paid, the rule of `flows.payments.payment_state`."""
-    total = Decimal(str(invoice.get("СуммаДокумента") or 0))
-    return "paid" if total > 0 and paid >= total else ("partial" if paid > 0 else "unpaid")
-
-
 def status_label(ctx: FlowContext, state: str) -> str:
-    payments = ctx.config.flows.payments
-    statuses = {str(k): v for k, v in (payments.statuses if payments else {}).items()}
+    flow = ctx.config.flows.payments
+    statuses = {str(k): v for k, v in (flow.statuses if flow else {}).items()}
     return statuses.get(state, state)
 
 
