@@ -100,12 +100,12 @@ def test_an_interrupted_full_load_resumes(
     monkeypatch.setattr(ctx.crm, "upsert_products", failing_second_time)
     with pytest.raises(ConnectionError):
         catalog.sync(ctx, full=True, state=None, save=saved.append)
-    assert len(saved[-1]["full_done"]) == 50
+    assert len(saved[-1]["fingerprints"]) == 50 and saved[-1]["full_running"]
     monkeypatch.setattr(ctx.crm, "upsert_products", original)
     resumed = catalog.sync(ctx, full=True, state=saved[-1], save=saved.append)
     assert (resumed.seen, resumed.written) == (SIZE - 50, SIZE - 50)
     assert len(_crm_products(sandbox)) == SIZE
-    assert saved[-1]["full_done"] == []
+    assert len(saved[-1]["fingerprints"]) == SIZE and not saved[-1]["full_running"]
 
 
 def test_the_command_shows_progress_and_counts(sandbox: Sandbox, db_url: str) -> None:

@@ -1,9 +1,8 @@
 """Catalog and prices BAS → CRM: products of the catalog, with prices of the configured type.
 
 `sync(full=True)` is the initial load: every product, in chunks of 2,500 (the first 500) that the
-Bitrix24
-connector packs into batches of 50 commands; it is resumable (the last chunk done is kept as a
-cursor) and reading the next chunk from BAS overlaps writing the current one to the portal.
+Bitrix24 connector packs into batches of 50 commands; it is resumable (the fingerprints written so
+far are the cursor) and reading and mapping the next chunk overlaps writing the current one.
 `sync(full=False)` is the increment: only products whose mapped values changed since the last
 sync are written (a fingerprint per product is kept). Products link CRM id ↔ BAS Ref_Key.
 """
@@ -15,9 +14,10 @@ import json
 import queue
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from crmbridge.connectors.base import Record
 from crmbridge.connectors.onec import objects
@@ -30,6 +30,7 @@ CHUNK = 2500  # one lookup request (50 × 50 keys), then 50 write batches
 # the first chunk is read, the rate-limited side (the bound) sits idle.
 FIRST_CHUNK = 500
 Progress = Callable[[int], None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -50,15 +51,24 @@ def sync(
     """Run one catalog sync; `state` is the cursor from the last one, `save` stores the new."""
     state = dict(state or {})
     prints: dict[str, str] = dict(state.get("fingerprints") or {})
-    # A full sync interrupted half-way resumes after what it had done (1C's page order is by
-    # presentation, not by key, so the done keys are kept, not a position).
-    done: set[str] = set(state.get("full_done") or []) if full else set()
-    prices = objects.prices(ctx.bas, price_type(ctx))
+    # A full sync starts the fingerprints afresh, so when one is interrupted half-way the keys
+    # fingerprinted so far are exactly what it had done, and it resumes after them (1C's page
+    # order is by presentation, not by key, so a position would not do).
+    resuming = full and bool(state.get("full_running"))
+    if full and not resuming:
+        prints = {}
+    done: set[str] = set(prints) if resuming else set()
+    # The price register is read while the first products are: both are needed to map a chunk.
+    pool = ThreadPoolExecutor(1, thread_name_prefix="catalog-prices")
+    prices_read = pool.submit(lambda: objects.prices(ctx.bas, price_type(ctx)))
+    pool.shutdown(wait=False)
     mapping = ctx.rules.mapping(_mapping_name(ctx))
     seen = written = 0
     repriced: dict[str, Decimal] = {}  # CRM product id → new price, for open deals' rows
-    for chunk in _prefetched(_chunks(ctx, done)):
-        rows = [
+
+    def mapped(chunk: list[Record]) -> list[tuple[Record, dict[str, Any]]]:
+        prices = prices_read.result()
+        return [
             (
                 p,
                 ctx.rules.values(
@@ -67,6 +77,10 @@ def sync(
             )
             for p in chunk
         ]
+
+    # Reading and mapping the next chunk overlap writing this one (the portal's rate is the
+    # bound).
+    for chunk, rows in _prefetched((c, mapped(c)) for c in _chunks(ctx, done)):
         changed = [
             (p, v) for p, v in rows if full or prints.get(str(p["Ref_Key"])) != _fingerprint(v)
         ]
@@ -81,12 +95,12 @@ def sync(
                 if not full and "PRICE" in values:
                     repriced[crm_id] = Decimal(str(values["PRICE"]))
         seen, written = seen + len(chunk), written + len(changed)
-        done.update(str(p["Ref_Key"]) for p in chunk)
-        state.update(fingerprints=prints, full_done=sorted(done) if full else [])
+        state.update(fingerprints=prints, full_running=full)
         save(state)
         if progress:
             progress(len(chunk))
-    state["full_done"] = []
+    prices_read.result()  # an empty catalog still reports a missing price type
+    state.update(fingerprints=prints, full_running=False)  # every product is fingerprinted now
     save(state)
     if repriced:
         reprice_open_deals(ctx, repriced)
@@ -200,9 +214,9 @@ def _chunks(ctx: FlowContext, done: set[str]) -> Iterator[list[Record]]:
         yield chunk
 
 
-def _prefetched(chunks: Iterator[list[Record]]) -> Iterator[list[Record]]:
+def _prefetched(chunks: Iterator[T]) -> Iterator[T]:
     """Read the next chunk from BAS while the caller writes the current one to the CRM."""
-    ready: queue.Queue[list[Record] | BaseException | None] = queue.Queue(maxsize=1)
+    ready: queue.Queue[T | BaseException | None] = queue.Queue(maxsize=1)
 
     def read() -> None:
         try:

@@ -24,10 +24,6 @@ from pathlib import Path
 from typing import Any, Literal
 from zipfile import BadZipFile
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
-
 from crmbridge.errors import ConfigError
 
 Kind = Literal["text", "code", "int", "date", "decimal"]
@@ -52,6 +48,8 @@ class Table:
 
     def letter(self, header: str) -> str:
         """The column letter a person sees (A, B, …) of a header."""
+        from openpyxl.utils import get_column_letter
+
         return get_column_letter(self.headers.index(header) + 1)
 
 
@@ -83,6 +81,10 @@ def write(path: Path, headers: Sequence[str], kinds: Sequence[Kind], rows: list[
 def _write_xlsx(
     path: Path, headers: Sequence[str], kinds: Sequence[Kind], rows: list[list[Any]]
 ) -> None:
+    # openpyxl takes 0.2 s to import: only the commands that read or write XLSX pay it.
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
     book = Workbook()
     sheet = book.active
     assert sheet is not None
@@ -132,6 +134,9 @@ def read(path: Path) -> Table:
 
 
 def _read_xlsx(path: Path) -> list[list[Any]]:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except (OSError, ValueError, KeyError, BadZipFile, InvalidFileException) as exc:

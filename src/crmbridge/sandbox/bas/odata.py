@@ -75,6 +75,7 @@ class ODataService:
         self.store = store
         self.wire = Wire(schema, store)
         self._now = now
+        self._listings: dict[tuple[str, str, str], tuple[int, list[Row]]] = {}
 
     def _updated(self) -> str:
         return self._now().strftime("%Y-%m-%dT%H:%M:%S")
@@ -117,7 +118,12 @@ class ODataService:
         value = [{"name": n, "url": n} for n in names]
         return Reply(200, _dumps({"odata.metadata": f"{request.base}$metadata", "value": value}))
 
-    def _select(self, owner: Owner, rows: list[Row], options: Options) -> list[Row]:
+    def _select(
+        self, owner: Owner, rows: list[Row], options: Options, *, stored: bool = True
+    ) -> list[Row]:
+        """Filter and order `rows`; `stored` says they are the owner's stored rows (not a
+        virtual table's), so the result can be cached until the store changes."""
+
         def resolve(row: Row, path: tuple[str, ...]) -> Any:
             return self.wire.typed(owner, row, path)
 
@@ -125,13 +131,35 @@ class ODataService:
             return self.wire.sort_value(owner, row, path)
 
         with self.store.locked():
+            # A client pages through one listing with $skip: filtering and sorting the whole
+            # set again for every page made a 10,000-product read quadratic.
+            key = (
+                owner.name if isinstance(owner, EntitySet) else owner.set_name,
+                repr(options.filter),
+                repr(options.orderby),
+            )
+            cached = self._listings.get(key) if stored else None
+            if cached is not None and cached[0] == self.store.changes:
+                return cached[1]
             found = [row for row in rows if matches(options.filter, row, resolve)]
             order(found, options.orderby, sort)
+            if stored:
+                if len(self._listings) >= 16:
+                    self._listings.clear()
+                self._listings[key] = (self.store.changes, found)
         return found
 
-    def _listing(self, request: Request, owner: Owner, rows: list[Row], options: Options) -> Reply:
+    def _listing(
+        self,
+        request: Request,
+        owner: Owner,
+        rows: list[Row],
+        options: Options,
+        *,
+        stored: bool = True,
+    ) -> Reply:
         name = owner.name if isinstance(owner, EntitySet) else owner.set_name
-        found = self._select(owner, rows, options)
+        found = self._select(owner, rows, options, stored=stored)
         body: dict[str, Any] = {}
         if options.metadata != "nometadata":
             body["odata.metadata"] = f"{request.base}$metadata#{name}"
@@ -193,6 +221,7 @@ class ODataService:
         if resource.rest:
             rows = virtual_table(self.wire, entity, rows, resource.rest, request.params)
             options.orderby = []  # 1C silently ignores $orderby on virtual tables
+            return self._listing(request, entity, rows, options, stored=False)
         return self._listing(request, entity, rows, options)
 
     def _one(self, request: Request, owner: Owner, row: Row) -> Reply:

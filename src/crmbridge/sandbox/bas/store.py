@@ -56,6 +56,9 @@ class Store:
         self._now = now
         self._lock = threading.RLock()
         self.version = 0
+        # Counts every change (deletes and register records too, which keep no DataVersion):
+        # the OData side caches sorted listings until it moves.
+        self.changes = 0
         self.objects: dict[str, dict[str, Row]] = {}
         self.records: dict[str, list[Row]] = {}
         for name, entity in schema.sets.items():
@@ -92,6 +95,7 @@ class Store:
 
     # writing ----------------------------------------------------------------------------
     def _bump(self, obj: Row) -> None:
+        self.changes += 1
         self.version += 1
         obj["DataVersion"] = data_version(self.version)
 
@@ -170,6 +174,7 @@ class Store:
             obj = self.get(set_name, ref)
             self._check_version(obj, if_match)
             del self.objects[set_name][ref]
+            self.changes += 1
 
     def set_posted(self, set_name: str, ref: str, posted: bool) -> Row:
         with self._lock:
@@ -192,6 +197,7 @@ class Store:
         record = {f.name: coerce(f, values.get(f.name)) for f in entity.fields}
         with self._lock:
             self.records[register].append(record)
+            self.changes += 1
         return record
 
     def put_object(self, set_name: str, values: dict[str, Any]) -> Row:
@@ -226,6 +232,7 @@ class Store:
                 f"snapshot of profile {data.get('profile')!r}, not {self.schema.name!r}"
             )
         with self._lock:
+            self.changes += 1
             for name in self.objects:
                 self.objects[name] = {}
             for name in self.records:

@@ -87,6 +87,8 @@ def _member_of(values: list[Any], *, negate: bool = False) -> Callable[[Any, Any
             return empty
         if str(left) in texts:
             return True
+        if not numbers:  # keys such as XML_ID = 1C Ref_Key: no Decimal parse of each miss
+            return False
         number = _number(left)
         return number is not None and number in numbers
 
