@@ -53,6 +53,12 @@ def lag_seconds(db: Database, now: datetime) -> float:
     return max(0.0, (now - oldest).total_seconds())
 
 
+def last_dead_id(db: Database) -> int:
+    with db.read() as conn:
+        found = conn.execute(select(func.max(jobs.c.id)).where(jobs.c.status == "dead")).scalar()
+    return int(found or 0)
+
+
 @dataclass(frozen=True)
 class DeadJob:
     id: int
