@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from bench import bitrix24_backfill, catalog_sync, flows, queue
+from bench import bitrix24_backfill, catalog_sync, flows, intake, queue
 from bench.report import DOC, write_section
 
 BENCHMARKS: dict[str, Callable[[], str]] = {
@@ -13,6 +13,7 @@ BENCHMARKS: dict[str, Callable[[], str]] = {
     "bitrix24": bitrix24_backfill.run,
     "catalog": catalog_sync.run,
     "flows": flows.run,
+    "intake": intake.run,
 }
 
 
