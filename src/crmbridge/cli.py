@@ -231,7 +231,7 @@ def _db_metrics(db: Database) -> Metrics:
 def _scheduler(application: Application | None, db: Database) -> Scheduler:
     """Pollers, background retention and alert checks; they run on the elected leader."""
     if application is None:
-        return Scheduler(db, SystemClock(), [], leader=leadership(db))
+        return Scheduler(db, SystemClock(), [], leader=leadership(db, SystemClock()))
     config, clock = application.config, application.clock
     flows = config.flows
     payments = flows.payments if flows.payments and flows.payments.enabled else None
@@ -245,7 +245,7 @@ def _scheduler(application: Application | None, db: Database) -> Scheduler:
     if config.alerts is not None:
         check = AlertCheck(db, clock, config.alerts, notifiers(config.alerts, application.client))
         chores.append(Chore("alerts", config.alerts.check_every, check))
-    return Scheduler(db, clock, periodic, chores=chores, leader=leadership(db))
+    return Scheduler(db, clock, periodic, chores=chores, leader=leadership(db, clock))
 
 
 @app.command()

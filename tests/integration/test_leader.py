@@ -9,10 +9,11 @@ import psycopg
 import pytest
 
 from crmbridge.clock import FakeClock
-from crmbridge.queue.leader import LOCK_KEY, AdvisoryLock, Always, leadership
+from crmbridge.queue.leader import LOCK_KEY, AdvisoryLock, Lease, leadership
 from crmbridge.queue.scheduler import Chore, Periodic, Scheduler
 from crmbridge.store import jobs as q
 from crmbridge.store.database import Database, open_database
+from crmbridge.store.migrate import migrate
 from tests.support.waiting import wait_for
 
 
@@ -74,7 +75,17 @@ def test_a_stopped_leader_hands_over_at_once(pg_db: Database) -> None:
         second.stop()
 
 
-def test_sqlite_needs_no_election(tmp_path: Path) -> None:
-    db = open_database(f"sqlite:///{tmp_path / 'x.db'}")
-    assert isinstance(leadership(db), Always)
+def test_on_sqlite_a_lease_elects_one_process_and_expires_when_it_stops(tmp_path: Path) -> None:
+    db = open_database(f"sqlite:///{tmp_path / 'lease.db'}")
+    migrate(db)
+    clock = FakeClock()
+    first, second = leadership(db, clock), leadership(db, clock)
+    assert isinstance(first, Lease)
+    assert first.is_leader() and not second.is_leader()
+    clock.advance(10)
+    assert first.is_leader() and not second.is_leader()  # renewed: still first's
+    clock.advance(16)  # the first stopped checking (died): its lease ran out
+    assert second.is_leader() and not first.is_leader()
+    second.close()  # a clean stop hands over at once
+    assert first.is_leader()
     db.dispose()

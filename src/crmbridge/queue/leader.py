@@ -6,20 +6,29 @@ PostgreSQL releases it and the next process that asks becomes the leader. Each c
 leader runs a query on that connection; a failure drops it (and the leadership) until a later
 check connects and wins the lock again.
 
-On SQLite every process is on one machine and shares one file; the coalescing key of a periodic
-job already makes a second poll a no-op, so every process counts as leader (`Always`).
+On SQLite (one machine, one file) the leader holds a lease row in the cursors table, renewed at
+every check and taken over when it expires (`Lease`), so a `serve` and a `worker` sharing the
+file do not both send alerts.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import socket
 import threading
+import uuid
+from datetime import timedelta
 from typing import Protocol
 
 import psycopg
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import SQLAlchemyError
 
+from crmbridge.clock import Clock
+from crmbridge.errors import DatabaseError
+from crmbridge.store import leases
 from crmbridge.store.database import Database
 
 log = logging.getLogger("crmbridge.leader")
@@ -88,7 +97,30 @@ class AdvisoryLock:
             self._drop()  # closing the session releases the lock at once
 
 
-def leadership(db: Database) -> Leadership:
+class Lease:
+    """A lease row that expires `ttl` after the holder's last check (SQLite)."""
+
+    NAME = "leader"
+
+    def __init__(self, db: Database, clock: Clock, ttl: float = 15.0, holder: str = "") -> None:
+        self._db, self._clock, self._ttl = db, clock, timedelta(seconds=ttl)
+        self._holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+    def is_leader(self) -> bool:
+        try:
+            return leases.take(self._db, self.NAME, self._holder, self._clock.now(), self._ttl)
+        except (DatabaseError, SQLAlchemyError) as exc:
+            log.warning("leadership not checked: %s", type(exc).__name__)
+            return False
+
+    def close(self) -> None:
+        try:
+            leases.release(self._db, self.NAME, self._holder)
+        except (DatabaseError, SQLAlchemyError) as exc:
+            log.warning("leadership not released: %s", type(exc).__name__)
+
+
+def leadership(db: Database, clock: Clock) -> Leadership:
     if db.dialect == "postgresql":
         return AdvisoryLock(db.engine.url)
-    return Always()
+    return Lease(db, clock)
