@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 
-from bench import bitrix24_backfill, catalog_sync, flows, queue, reconcile
+from bench import bitrix24_backfill, catalog_sync, flows, intake, queue, reconcile
 from bench.report import DOC, write_section
 
 BENCHMARKS: dict[str, Callable[[], str]] = {
@@ -14,6 +14,7 @@ BENCHMARKS: dict[str, Callable[[], str]] = {
     "catalog": catalog_sync.run,
     "flows": flows.run,
     "reconcile": reconcile.run,
+    "intake": intake.run,
 }
 
 

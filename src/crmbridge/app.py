@@ -20,6 +20,7 @@ from crmbridge.connectors.ratelimit import bas_limiter, bitrix24_limiter
 from crmbridge.flows import jobs
 from crmbridge.flows.context import FlowContext
 from crmbridge.flows.rules import Rules, compile_rules
+from crmbridge.metrics import Metrics
 from crmbridge.queue.handlers import builtin_handlers
 from crmbridge.queue.worker import Handler
 from crmbridge.store.database import Database
@@ -31,12 +32,14 @@ class Application:
     db: Database
     clock: Clock = field(default_factory=SystemClock)
     rules: Rules | None = None
+    metrics: Metrics = field(default_factory=Metrics)  # this process's registry (/metrics)
     _client: httpx.Client | None = None
     _context: FlowContext | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self.rules = self.rules or compile_rules(self.config)
+        self.metrics.watch(self.db, self.clock)
 
     @property
     def client(self) -> httpx.Client:
@@ -53,7 +56,7 @@ class Application:
 
     def _build_context(self) -> FlowContext:
         systems = self.config.systems
-        recorder = JournalRecorder(self.db)
+        recorder = JournalRecorder(self.db, self.metrics)
         crm = bitrix24.connect(
             self.client,
             systems.crm.webhook_url.get_secret_value(),

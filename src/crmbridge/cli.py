@@ -13,8 +13,10 @@ from types import FrameType
 from typing import Annotated, Any
 
 import typer
+from prometheus_client import start_http_server
 
 from crmbridge import __version__, cli_flows, cli_jobs, cli_manual, cli_reconcile
+from crmbridge.alerts import AlertCheck, notifiers
 from crmbridge.app import Application
 from crmbridge.cli_common import (
     ConfigOption,
@@ -28,8 +30,10 @@ from crmbridge.clock import SystemClock
 from crmbridge.config.check import check as check_config
 from crmbridge.config.load import ConfigProblems, load_config
 from crmbridge.errors import ConfigError
+from crmbridge.metrics import Metrics
 from crmbridge.queue.handlers import builtin_handlers, load_plugins
-from crmbridge.queue.scheduler import Scheduler, periodic_jobs
+from crmbridge.queue.leader import leadership
+from crmbridge.queue.scheduler import Chore, Periodic, Scheduler, periodic_jobs
 from crmbridge.queue.worker import Worker, WorkerSettings
 from crmbridge.store.database import Database, safe_url
 from crmbridge.store.migrate import migrate as run_migrations
@@ -133,6 +137,13 @@ def worker(
     prefetch: Annotated[
         int, typer.Option(min=1, max=64, help="Jobs claimed ahead per thread (tiny jobs: 4).")
     ] = 1,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(min=1, max=65535, help="Serve Prometheus /metrics on this port."),
+    ] = None,
+    metrics_host: Annotated[
+        str, typer.Option(help="Interface for --metrics-port (0.0.0.0 for a remote scraper).")
+    ] = "127.0.0.1",
 ) -> None:
     """Run jobs (and the pollers) until SIGTERM or SIGINT; in-flight jobs finish or are released."""
     configure_logging()
@@ -148,8 +159,11 @@ def worker(
             reclaim_every=min(5.0, lease / 2),
             prefetch=prefetch,
         )
-        runner = Worker(db, handlers, settings)
+        metrics = application.metrics if application else _db_metrics(db)
+        runner = Worker(db, handlers, settings, metrics=metrics)
         scheduler = _scheduler(application, db)
+        if metrics_port is not None:
+            start_http_server(metrics_port, addr=metrics_host, registry=metrics.registry)
         _on_stop_signals(runner.stop)
         scheduler.start()
         try:
@@ -197,7 +211,8 @@ def serve(
         web = create_app(application, auth=not no_auth)
     runner = scheduler = None
     if with_worker:
-        runner = Worker(db, application.handlers(), WorkerSettings(concurrency=concurrency))
+        settings = WorkerSettings(concurrency=concurrency)
+        runner = Worker(db, application.handlers(), settings, metrics=application.metrics)
         scheduler = _scheduler(application, db)
         threading.Thread(target=runner.run, name="worker", daemon=True).start()
         scheduler.start()
@@ -225,20 +240,36 @@ def _application(config: Path | None, db: Database) -> Application | None:
     return Application(loaded.config, db)
 
 
+def _db_metrics(db: Database) -> Metrics:
+    metrics = Metrics()
+    metrics.watch(db, SystemClock())
+    return metrics
+
+
 def _scheduler(application: Application | None, db: Database) -> Scheduler:
-    flows = application.config.flows if application else None
-    payments = flows.payments if flows and flows.payments and flows.payments.enabled else None
-    every = payments.poll_every if payments else None
-    catalog = flows.catalog if flows and flows.catalog and flows.catalog.enabled else None
-    clock = application.clock if application else SystemClock()
-    check = flows.reconcile if flows and flows.reconcile and flows.reconcile.enabled else None
-    return Scheduler(
-        db,
-        clock,
-        periodic_jobs(
-            every, catalog.poll_every if catalog else None, check.every if check else None
-        ),
+    """Pollers, background retention, alert checks and scheduled reconciliation; they run on
+    the elected leader."""
+    if application is None:
+        return Scheduler(db, SystemClock(), [], leader=leadership(db, SystemClock()))
+    config, clock = application.config, application.clock
+    flows = config.flows
+    payments = flows.payments if flows.payments and flows.payments.enabled else None
+    catalog = flows.catalog if flows.catalog and flows.catalog.enabled else None
+    check = flows.reconcile if flows.reconcile and flows.reconcile.enabled else None
+    periodic = periodic_jobs(
+        payments.poll_every if payments else None,
+        catalog.poll_every if catalog else None,
+        check.every if check else None,
     )
+    if config.retention.enabled:
+        periodic.append(Periodic("prune", config.retention.every, {"days": config.retention.days}))
+    chores = []
+    if config.alerts is not None:
+        check_alerts = AlertCheck(
+            db, clock, config.alerts, notifiers(config.alerts, application.client)
+        )
+        chores.append(Chore("alerts", config.alerts.check_every, check_alerts))
+    return Scheduler(db, clock, periodic, chores=chores, leader=leadership(db, clock))
 
 
 @app.command()

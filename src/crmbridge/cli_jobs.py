@@ -13,6 +13,7 @@ from rich.table import Table
 
 from crmbridge.cli_common import ConfigOption, DatabaseOption, clear_errors, migrated
 from crmbridge.clock import SystemClock
+from crmbridge.config.load import load_config
 from crmbridge.errors import ConfigError
 from crmbridge.store import jobs as job_sql
 from crmbridge.store import retention
@@ -190,9 +191,13 @@ def register(app: typer.Typer) -> None:
     def prune(
         config: ConfigOption = None,
         database: DatabaseOption = None,
-        older_than_days: Annotated[int, typer.Option(min=1, help="Keep this many days.")] = 180,
+        older_than_days: Annotated[
+            int | None,
+            typer.Option(min=1, help="Keep this many days (default: retention.days, or 180)."),
+        ] = None,
         dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count.")] = False,
     ) -> None:
         """Remove old inbox events, exchanges, decisions and done jobs (never dead letters)."""
         with clear_errors():
-            prune_history(migrated(config, database), older_than_days, dry_run)
+            days = older_than_days or (load_config(config).config.retention.days if config else 180)
+            prune_history(migrated(config, database), days, dry_run)

@@ -170,6 +170,32 @@ class WebSettings(Strict):
         return self.token is not None or bool(self.users)
 
 
+class Retention(Strict):
+    days: int = Field(default=180, ge=1, description="Keep exchanges, events, decisions this long.")
+    every: float = Field(default=3600.0, gt=0, description="Seconds between background prunes.")
+    enabled: bool = True
+
+
+class SmtpSettings(Strict):
+    host: str
+    port: int = Field(default=587, ge=1, le=65535)
+    starttls: bool = True
+    user: str | None = None
+    password: SecretStr | None = None
+    sender: str = Field(description="The From address.")
+    to: list[str] = Field(min_length=1)
+    timeout: float = Field(default=10.0, gt=0)
+
+
+class Alerts(Strict):
+    lag_threshold: float = Field(default=600.0, gt=0, description="Seconds of lag that alert.")
+    dead_letters: bool = True  # alert when a job lands in the dead letter
+    webhook: SecretStr | None = None  # a URL that receives a JSON POST (it may hold a token)
+    smtp: SmtpSettings | None = None
+    window: float = Field(default=900.0, gt=0, description="One message per alert per window.")
+    check_every: float = Field(default=30.0, gt=0)
+
+
 class Config(Strict):
     database: str | None = None
     systems: Systems
@@ -178,3 +204,6 @@ class Config(Strict):
     flows: Flows = Field(default_factory=Flows)
     functions: dict[str, str] = Field(default_factory=dict)  # CEL name → "module:function"
     web: WebSettings = Field(default_factory=WebSettings)
+
+    retention: Retention = Field(default_factory=Retention)
+    alerts: Alerts | None = None

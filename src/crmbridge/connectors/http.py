@@ -52,6 +52,7 @@ from crmbridge.clock import Clock, SystemClock
 from crmbridge.connectors.ratelimit import Limiter
 from crmbridge.connectors.redact import Redactor, protect_http_logs
 from crmbridge.errors import DatabaseError, Permanent, Retryable
+from crmbridge.metrics import Metrics
 from crmbridge.store.database import Database
 from crmbridge.store.journal import Exchange, record_exchange
 
@@ -79,10 +80,12 @@ class ExchangeRecorder(Protocol):
 class JournalRecorder:
     """Writes exchanges to the exchange log table; a database hiccup never fails the call."""
 
-    def __init__(self, db: Database) -> None:
-        self._db = db
+    def __init__(self, db: Database, metrics: Metrics | None = None) -> None:
+        self._db, self._metrics = db, metrics
 
     def record(self, exchange: Exchange) -> None:
+        if self._metrics is not None:
+            self._metrics.exchange(exchange)
         try:
             record_exchange(self._db, exchange)
         except (DatabaseError, SQLAlchemyError) as exc:

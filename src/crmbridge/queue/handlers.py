@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import importlib
+import logging
 import time
 from collections.abc import Iterable
+from datetime import timedelta
 
 from crmbridge.errors import ConfigError
 from crmbridge.queue.worker import Handler, JobContext
+from crmbridge.store import retention
+
+log = logging.getLogger("crmbridge.retention")
 
 
 def noop(job: JobContext) -> None:
@@ -19,8 +24,16 @@ def sleep(job: JobContext) -> None:
     time.sleep(min(60.0, float(job.payload.get("seconds", 0.0))))
 
 
+def prune(job: JobContext) -> None:
+    """Retention in the background: remove history older than `days`, in short batches, so
+    intake goes on between them (scheduled every `retention.every` seconds by the leader)."""
+    before = job.clock.now() - timedelta(days=int(job.payload["days"]))
+    removed = retention.prune(job.db, before)
+    log.info("retention: removed %s", ", ".join(f"{n} {table}" for table, n in removed.items()))
+
+
 def builtin_handlers() -> dict[str, Handler]:
-    return {"noop": noop, "sleep": sleep}
+    return {"noop": noop, "sleep": sleep, "prune": prune}
 
 
 def load_plugins(handlers: dict[str, Handler], modules: Iterable[str]) -> None:

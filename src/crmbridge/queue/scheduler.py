@@ -1,16 +1,22 @@
-"""Periodic jobs (pollers): enqueue a job every N seconds, coalesced so a slow poll never piles up.
+"""Periodic work: pollers (a job every N seconds, coalesced so a slow poll never piles up) and
+chores (a function every N seconds in the scheduler's own thread: alerts).
 
-Every worker process may run the scheduler: the coalescing key makes a second waiting poll a
-no-op, so several processes together still queue one poll at a time.
+Only the leader schedules (see `crmbridge.queue.leader`): on PostgreSQL the process holding the
+advisory lock, on SQLite every process (the coalescing key makes a second waiting poll a no-op).
+Leadership is checked before every tick, so a process that loses its database connection stops
+scheduling, and another one takes over when the leader dies.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 from crmbridge.clock import Clock
+from crmbridge.queue.leader import Always, Leadership
 from crmbridge.store import jobs as job_sql
 from crmbridge.store.database import Database
 from crmbridge.store.jobs import NewJob
@@ -22,19 +28,41 @@ log = logging.getLogger("crmbridge.scheduler")
 class Periodic:
     flow: str
     every: float  # seconds
+    payload: dict[str, Any] = field(default_factory=dict)
 
     def job(self) -> NewJob:
-        return NewJob(self.flow, lock_key=f"poller:{self.flow}", coalesce=True)
+        return NewJob(self.flow, dict(self.payload), lock_key=f"poller:{self.flow}", coalesce=True)
+
+
+@dataclass(frozen=True)
+class Chore:
+    name: str
+    every: float  # seconds
+    run: Callable[[], None]
 
 
 class Scheduler:
-    def __init__(self, db: Database, clock: Clock, periodic: list[Periodic]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        periodic: list[Periodic],
+        *,
+        chores: list[Chore] | None = None,
+        leader: Leadership | None = None,
+    ) -> None:
         self._db, self._clock, self._periodic = db, clock, periodic
+        self._chores = chores or []
+        self._leader = leader or Always()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def tick(self, due: dict[str, float]) -> None:
-        """Enqueue what is due at clock.monotonic(); `due` holds each flow's next time."""
+    def tick(self, due: dict[str, float]) -> bool:
+        """Run what is due at clock.monotonic() if this process leads; `due` holds each item's
+        next time. Returns whether this process is the leader."""
+        if not self._leader.is_leader():
+            due.clear()  # a new leader starts with a poll, as a fresh process does
+            return False
         now = self._clock.monotonic()
         for item in self._periodic:
             if now >= due.get(item.flow, 0.0):
@@ -42,16 +70,29 @@ class Scheduler:
                     job_sql.enqueue(conn, item.job(), self._clock.now())
                 self._db.local_wakeup.set()
                 due[item.flow] = now + item.every
+        for chore in self._chores:
+            key = f"chore:{chore.name}"
+            if now >= due.get(key, 0.0):
+                due[key] = now + chore.every
+                self._run_chore(chore)
+        return True
+
+    def _run_chore(self, chore: Chore) -> None:
+        try:
+            chore.run()
+        except Exception:
+            log.exception("chore %s failed", chore.name)
 
     def start(self) -> None:
-        if not self._periodic:
+        if not self._periodic and not self._chores:
             return
         self._thread = threading.Thread(target=self._run, name="scheduler", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         due: dict[str, float] = {}
-        step = min(item.every for item in self._periodic) / 4
+        everies = [p.every for p in self._periodic] + [c.every for c in self._chores]
+        step = min(1.0, min(everies) / 4)
         while not self._stop.wait(step):
             try:
                 self.tick(due)
@@ -62,6 +103,7 @@ class Scheduler:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        self._leader.close()
 
 
 def periodic_jobs(

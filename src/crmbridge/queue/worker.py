@@ -13,6 +13,7 @@ import queue
 import random
 import socket
 import threading
+import time
 import traceback
 import uuid
 from collections.abc import Callable, Mapping
@@ -24,6 +25,7 @@ from crmbridge import correlation
 from crmbridge.clock import Clock, SystemClock
 from crmbridge.correlation import CallContext
 from crmbridge.errors import Permanent
+from crmbridge.metrics import Metrics
 from crmbridge.queue.retry import RetryPolicy
 from crmbridge.queue.waiting import LocalWaiter, PostgresWaiter, Waiter
 from crmbridge.store import jobs as job_sql
@@ -131,8 +133,10 @@ class Worker:
         worker_id: str | None = None,
         waiter: Waiter | None = None,
         rng: random.Random | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.db = db
+        self._metrics = metrics
         self.handlers = handlers
         self.settings = settings or WorkerSettings()
         self.clock = clock or SystemClock()
@@ -168,9 +172,13 @@ class Worker:
         return [(job.id, outcomes[job.id] or "done") for job in claimed]
 
     def _run(self, job: Job) -> str | None:
-        return run_job(
+        started = time.monotonic()
+        outcome = run_job(
             job, self.handlers, self.db, self.clock, self.settings.policy, self.worker_id, self._rng
         )
+        if self._metrics is not None:
+            self._metrics.attempt(job.flow, outcome or "done", time.monotonic() - started)
+        return outcome
 
     # ---- the long-running loop ----------------------------------------------------------------
     def run(self) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, select
 
 from crmbridge.store import jobs as job_sql
 from crmbridge.store.database import Database, upsert_insert
@@ -32,7 +33,7 @@ class Accepted:
 
 
 def accept(db: Database, event: Event, jobs: Sequence[job_sql.NewJob], now: datetime) -> Accepted:
-    """Store the event once and enqueue its jobs with it.
+    """Store the event once and enqueue its jobs with it, in a transaction of its own.
 
     A repeated delivery adds no event and no job, except an "entity changed" (coalescing) job
     whose earlier twin has already started: a source whose event id is only as fine as a second
@@ -40,43 +41,57 @@ def accept(db: Database, event: Event, jobs: Sequence[job_sql.NewJob], now: date
     costs less than a lost change. A waiting twin absorbs it, as coalescing does.
     """
     with db.write() as conn:
-        row_id = conn.execute(
-            upsert_insert(db.dialect, inbox)
-            .values(
-                source=event.source,
-                event_id=event.event_id,
-                event_type=event.event_type,
-                entity_kind=event.entity_kind,
-                entity_id=event.entity_id,
-                payload=event.payload,
-                received_at=now,
-            )
-            .on_conflict_do_nothing()
-            .returning(inbox.c.id)
-        ).scalar()
-        duplicate = row_id is None
-        if row_id is None:
-            row_id = conn.execute(
-                select(inbox.c.id).where(
-                    inbox.c.source == event.source, inbox.c.event_id == event.event_id
-                )
-            ).scalar_one()
-        inbox_id = int(row_id)
-        ids = []
-        for job in jobs:
-            if job.coalesce and job.lock_key:
-                created = job_sql.enqueue(conn, job, now, inbox_id=inbox_id)
-            elif duplicate:
-                continue
-            else:
-                # The dedupe key ties the job to its source event: a replayed intake adds nothing.
-                keyed = job.dedupe_key or f"{event.source}:{event.event_id}:{job.flow}"
-                created = job_sql.enqueue(
-                    conn, replace(job, dedupe_key=keyed), now, inbox_id=int(row_id)
-                )
-            if created.created:
-                ids.append(created.id)
+        accepted = accept_in(conn, event, jobs, now)
     db.local_wakeup.set()
+    return accepted
+
+
+@functools.cache
+def _insert_event(dialect: str) -> Any:
+    return upsert_insert(dialect, inbox).on_conflict_do_nothing().returning(inbox.c.id)
+
+
+@functools.cache
+def _find_event() -> Any:
+    return select(inbox.c.id).where(
+        inbox.c.source == bindparam("source"), inbox.c.event_id == bindparam("event_id")
+    )
+
+
+def accept_in(
+    conn: Connection, event: Event, jobs: Sequence[job_sql.NewJob], now: datetime
+) -> Accepted:
+    """`accept` inside the caller's transaction (the group commit puts many in one)."""
+    row_id = conn.execute(
+        _insert_event(conn.dialect.name),
+        {
+            "source": event.source,
+            "event_id": event.event_id,
+            "event_type": event.event_type,
+            "entity_kind": event.entity_kind,
+            "entity_id": event.entity_id,
+            "payload": event.payload,
+            "received_at": now,
+        },
+    ).scalar()
+    duplicate = row_id is None
+    if row_id is None:
+        row_id = conn.execute(
+            _find_event(), {"source": event.source, "event_id": event.event_id}
+        ).scalar_one()
+    inbox_id = int(row_id)
+    ids = []
+    for job in jobs:
+        if job.coalesce and job.lock_key:
+            created = job_sql.enqueue(conn, job, now, inbox_id=inbox_id)
+        elif duplicate:
+            continue
+        else:
+            # The dedupe key ties the job to its source event: a replayed intake adds nothing.
+            keyed = job.dedupe_key or f"{event.source}:{event.event_id}:{job.flow}"
+            created = job_sql.enqueue(conn, replace(job, dedupe_key=keyed), now, inbox_id=inbox_id)
+        if created.created:
+            ids.append(created.id)
     return Accepted(inbox_id, duplicate, tuple(ids))
 
 

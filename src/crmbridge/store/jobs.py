@@ -21,6 +21,7 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal_column,
     or_,
     select,
     tuple_,
@@ -151,9 +152,13 @@ def _notify(conn: Connection) -> None:
 @functools.cache
 def _claim_statement() -> Any:
     earlier = jobs.alias("earlier")
+    # Literal statuses, not bound parameters: only then can the planner (SQLite, and PostgreSQL
+    # with a generic plan) prove the partial index ix_jobs_active_lock_key applies; with
+    # parameters it scanned every job per candidate (6 s per claim with 5,000 waiting).
+    active: list[Any] = [literal_column(f"'{status}'") for status in ACTIVE]
     blocked = exists().where(
         earlier.c.lock_key == jobs.c.lock_key,
-        earlier.c.status.in_(ACTIVE),
+        earlier.c.status.in_(active),
         or_(earlier.c.id < jobs.c.id, earlier.c.status == RUNNING),
     )
     runnable = (

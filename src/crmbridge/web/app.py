@@ -17,6 +17,7 @@ from crmbridge.errors import ConfigError
 from crmbridge.web import api, dashboard
 from crmbridge.web.auth import Auth, AuthGate
 from crmbridge.web.hooks import Intake, router
+from crmbridge.web.metrics import metrics_router
 
 NO_CREDENTIALS = (
     "the dashboard and /api need credentials: set web.token or web.users in the config "
@@ -56,6 +57,7 @@ def create_app(application: Application, *, auth: bool = True) -> FastAPI:
     )
     web.include_router(router(intake), tags=["intake"], responses=_REFUSALS)
     web.include_router(api.router(application))
+    web.include_router(metrics_router(application.metrics))  # behind the API token (AuthGate)
     gate = Auth(settings, enabled=auth)
     pages = dashboard.Pages(application, gate, dashboard.templates())
     web.include_router(dashboard.router(pages))

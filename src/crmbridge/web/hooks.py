@@ -7,15 +7,15 @@ while BAS or the portal is down.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from crmbridge.clock import Clock
 from crmbridge.connectors.base import ChangedEvent, WebhookRejected
@@ -24,6 +24,7 @@ from crmbridge.connectors.onec import webhooks as bas_webhooks
 from crmbridge.flows import jobs as flow_jobs
 from crmbridge.store import inbox
 from crmbridge.store.database import Database
+from crmbridge.store.group_commit import GroupCommit
 from crmbridge.store.jobs import NewJob
 
 MAX_BODY = 1024 * 1024
@@ -35,6 +36,11 @@ class Intake:
     clock: Clock
     b24_token: str | None
     bas_secret: bas_webhooks.WebhookSecret | None
+    # Concurrent deliveries share one commit (see store/group_commit.py); answered after it.
+    committer: GroupCommit = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "committer", GroupCommit(self.db))
 
 
 async def _body(request: Request) -> bytes:
@@ -49,20 +55,28 @@ async def _body(request: Request) -> bytes:
     return body
 
 
-def _accept(
+async def _accept(
     intake: Intake, events: list[ChangedEvent], jobs_of: Callable[[ChangedEvent], list[NewJob]]
 ) -> dict[str, Any]:
-    accepted, duplicates = 0, 0
-    for event in events:
-        stored = inbox.Event(
-            event.source,
-            event.event_id,
-            event.event_type,
-            event.entity_kind,
-            event.entity_id,
-            dict(event.payload),
+    now = intake.clock.now()
+    pending = [
+        intake.committer.submit(
+            inbox.Event(
+                event.source,
+                event.event_id,
+                event.event_type,
+                event.entity_kind,
+                event.entity_id,
+                dict(event.payload),
+            ),
+            jobs_of(event),
+            now,
         )
-        result = inbox.accept(intake.db, stored, jobs_of(event), intake.clock.now())
+        for event in events
+    ]
+    accepted, duplicates = 0, 0
+    for future in pending:
+        result = await asyncio.wrap_future(future)
         duplicates += result.duplicate
         accepted += not result.duplicate
     return {"accepted": accepted, "duplicates": duplicates}
@@ -77,7 +91,7 @@ def router(intake: Intake) -> APIRouter:
             events = b24_events.parse_delivery(await _body(request), intake.b24_token)
         except WebhookRejected as exc:
             return JSONResponse({"error": exc.message}, status_code=exc.status)
-        return JSONResponse(await run_in_threadpool(_accept, intake, events, flow_jobs.jobs_for))
+        return JSONResponse(await _accept(intake, events, flow_jobs.jobs_for))
 
     @api.post("/hooks/bitrix24/actions/{action}")
     async def bitrix24_action(action: str, request: Request) -> JSONResponse:
@@ -88,7 +102,7 @@ def router(intake: Intake) -> APIRouter:
         job = flow_jobs.action_job(action, event.entity_id)
         if job is None:
             return JSONResponse({"error": f"unknown action {action!r}"}, status_code=404)
-        return JSONResponse(await run_in_threadpool(_accept, intake, [event], lambda _: [job]))
+        return JSONResponse(await _accept(intake, [event], lambda _: [job]))
 
     @api.post("/hooks/bas")
     async def bas(request: Request) -> JSONResponse:
@@ -99,7 +113,7 @@ def router(intake: Intake) -> APIRouter:
             events = bas_webhooks.parse(intake.bas_secret, body, request.headers, intake.clock)
         except WebhookRejected as exc:
             return JSONResponse({"error": exc.message}, status_code=exc.status)
-        return JSONResponse(await run_in_threadpool(_accept, intake, events, _bas_jobs))
+        return JSONResponse(await _accept(intake, events, _bas_jobs))
 
     return api
 
