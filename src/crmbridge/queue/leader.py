@@ -20,9 +20,8 @@ import socket
 import threading
 import uuid
 from datetime import timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import psycopg
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -30,6 +29,9 @@ from crmbridge.clock import Clock
 from crmbridge.errors import DatabaseError
 from crmbridge.store import leases
 from crmbridge.store.database import Database
+
+if TYPE_CHECKING:
+    import psycopg  # imported when an advisory lock is first taken: SQLite runs never need it
 
 log = logging.getLogger("crmbridge.leader")
 
@@ -64,6 +66,8 @@ class AdvisoryLock:
 
     def is_leader(self) -> bool:
         """Whether this process leads now; takes the lock when it is free."""
+        import psycopg
+
         with self._lock:
             try:
                 return self._check()
@@ -74,6 +78,8 @@ class AdvisoryLock:
                 return False
 
     def _check(self) -> bool:
+        import psycopg
+
         if self._conn is None or self._conn.closed:
             self._conn = psycopg.connect(self._dsn, autocommit=True, connect_timeout=5)
             self._held = False
@@ -87,6 +93,8 @@ class AdvisoryLock:
         return self._held
 
     def _drop(self) -> None:
+        import psycopg
+
         if self._conn is not None:
             with contextlib.suppress(psycopg.Error):
                 self._conn.close()

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, create_engine, event
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -128,8 +127,15 @@ class Database:
 
 def upsert_insert(dialect: str, table: Table) -> Any:
     """An INSERT that can say ON CONFLICT (SQLite and PostgreSQL spell it the same)."""
-    module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(table)
+    # Imported here: sqlalchemy.dialects.postgresql brings asyncpg's and pg8000's modules along,
+    # which a SQLite run never needs.
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)
 
 
 def open_database(raw_url: str, *, pool_size: int = 8) -> Database:
