@@ -48,6 +48,7 @@ mappings:
     direction: crm->bas
     fields: {{Description: company.TITLE, КодПоЕДРПОУ: requisite.RQ_EDRPOU}}
 flows: {{clients: {{mapping: client, contract: false}}}}
+web: {{token: bench-web-token}}  # serve refuses to start without dashboard credentials
 """
 
 

@@ -190,8 +190,8 @@ def run() -> str:
         "",
         "Targets (SQLite, 2 cores): ≥ 1,000 acks/s (ratio ≥ 1), p99 ≤ 50 ms (ratio ≤ 1), peak RSS",
         "≤ 200 MB per process (ratio ≤ 1). The load generator, the sandbox and the bridge share",
-        "the same 2 cores, and other jobs ran on the machine at the same time, so the figures are",
-        "a floor. A completed flow stores its event, job, attempt, 6 exchanges (bodies cut at",
-        "4 KiB), the decisions and the link.",
+        f"the same 2 cores (load average {os.getloadavg()[0]:.1f} when the report was written), so",
+        "the figures are a floor. A completed flow stores its event, job, attempt, 6 exchanges",
+        "(bodies cut at 4 KiB), the decisions and the link.",
     ]
     return "\n".join(lines)
