@@ -1,4 +1,5 @@
-"""Alerts: the queue lags behind, or jobs landed in the dead letter. Sent to a generic webhook
+"""Alerts: the queue lags behind, jobs landed in the dead letter, or the scheduled
+reconciliation found discrepancies. Sent to a generic webhook
 (a JSON POST) and/or by e-mail, rate-limited so an outage sends one message per window and a
 summary of what was held back, not one message per failed job.
 
@@ -31,6 +32,7 @@ from crmbridge.store.database import Database
 log = logging.getLogger("crmbridge.alerts")
 
 DEAD_CURSOR = "alerts:dead-letters"
+RECONCILE_CURSOR = "alerts:reconcile"
 
 
 @dataclass(frozen=True)
@@ -164,7 +166,32 @@ class AlertCheck:
             alerts.append(Alert("lag", "queue", text))
         if self._settings.dead_letters:
             alerts.extend(self._dead_letters())
+        alerts.extend(self._reconciliations())
         return alerts
+
+    def _reconciliations(self) -> list[Alert]:
+        """The latest scheduled reconciliation runs (flows.reconcile) that found something."""
+        seen = cursors.get(self._db, RECONCILE_CURSOR)
+        if seen is None:  # first check: only runs from now on count
+            cursors.put(
+                self._db,
+                RECONCILE_CURSOR,
+                {"id": stats.last_decision_id(self._db)},
+                self._clock.now(),
+            )
+            return []
+        runs = stats.reconciliations_since(self._db, int(seen["id"]))
+        if not runs:
+            return []
+        cursors.put(self._db, RECONCILE_CURSOR, {"id": runs[-1][0]}, self._clock.now())
+        found = runs[-1][1]  # the latest run says how things stand now
+        if not found:
+            return []
+        text = (
+            f"the scheduled reconciliation found {found} discrepancies between the systems; "
+            "`crmbridge reconcile --report FILE.html` lists them, `--fix` re-pushes from the owner"
+        )
+        return [Alert("reconcile", "scheduled", text, found)]
 
     def _dead_letters(self) -> list[Alert]:
         seen = cursors.get(self._db, DEAD_CURSOR)

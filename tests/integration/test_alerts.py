@@ -21,6 +21,7 @@ from crmbridge.alerts import AlertCheck, notifiers
 from crmbridge.clock import FakeClock
 from crmbridge.config.model import Alerts, SmtpSettings
 from crmbridge.store import jobs as q
+from crmbridge.store import journal
 from crmbridge.store.database import Database
 from tests.support.servers import free_port, serve_app
 
@@ -160,3 +161,36 @@ def test_an_unreachable_webhook_does_not_stop_the_e_mail(
         _bury(db, clock, "clients", 1)
         check()
     assert [m["Subject"] for m in box.messages] == ["crmbridge alert: dead-letter (clients)"]
+
+
+def test_a_scheduled_reconciliation_that_finds_discrepancies_alerts(
+    db: Database, clock: FakeClock, receiver: tuple[list[dict[str, Any]], str]
+) -> None:
+    received, url = receiver
+    settings = Alerts(webhook=SecretStr(url), window=900, dead_letters=False)
+
+    def scheduled_run(found: int) -> None:
+        journal.record_decision(
+            db,
+            journal.Decision(
+                clock.now(),
+                "reconcile",
+                "scheduled reconciliation",
+                {},
+                found,
+                entity_kind="reconcile",
+                entity_id="scheduled",
+            ),
+        )
+
+    with httpx.Client() as client:
+        check = AlertCheck(db, clock, settings, notifiers(settings, client))
+        scheduled_run(5)  # before alerts were on: not reported
+        check()
+        scheduled_run(0)
+        check()
+        assert received == []  # a clean run says nothing
+        scheduled_run(3)
+        check()
+    assert [(r["kind"], r["count"]) for r in received] == [("reconcile", 3)]
+    assert "found 3 discrepancies" in received[0]["text"]

@@ -175,7 +175,7 @@ def scheduled_reconcile(ctx: FlowContext) -> int:
         matched=found == 0,
     )
     if found:
-        # The alert hook belongs here: alert(ctx, "reconcile", found, result.summary.counts()).
+        # The decision above is what the alert check (crmbridge.alerts) picks up on the leader.
         log.warning(
             "reconciliation found %d discrepancies (%s); run `crmbridge reconcile --report "
             "FILE.html` to see them, --fix to re-push from the owner",

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from crmbridge.store.database import Database
-from crmbridge.store.schema import inbox, jobs
+from crmbridge.store.schema import decisions, inbox, jobs
 
 
 @dataclass(frozen=True)
@@ -76,3 +76,25 @@ def dead_since(db: Database, after_id: int, limit: int = 1000) -> list[DeadJob]:
             .limit(limit)
         ).all()
     return [DeadJob(int(r.id), str(r.flow), r.last_error) for r in rows]
+
+
+def last_decision_id(db: Database) -> int:
+    with db.read() as conn:
+        return int(conn.execute(select(func.max(decisions.c.id))).scalar() or 0)
+
+
+def reconciliations_since(db: Database, after_id: int) -> list[tuple[int, int]]:
+    """Scheduled reconciliation runs recorded after decision `after_id`, oldest first, as
+    (decision id, discrepancies found)."""
+    with db.read() as conn:
+        rows = conn.execute(
+            select(decisions.c.id, decisions.c.result)
+            .where(
+                decisions.c.flow == "reconcile",
+                decisions.c.entity_kind == "reconcile",
+                decisions.c.entity_id == "scheduled",
+                decisions.c.id > after_id,
+            )
+            .order_by(decisions.c.id)
+        ).all()
+    return [(int(r.id), int(r.result or 0)) for r in rows]
