@@ -59,8 +59,7 @@ def issue_invoice(ctx: FlowContext, deal_id: str) -> Issued:
 
 
 def _find_or_create(ctx: FlowContext, bundle: Record, deal_id: str) -> Record:
-    ref = ref_for("invoice", deal_id)
-    existing = ctx.bas.get("invoice", ref) or by_marker(ctx, deal_id)
+    existing = find_existing(ctx, deal_id)
     entity = ("deal", deal_id)
     if existing is not None:
         ctx.decide(
@@ -80,18 +79,32 @@ def _find_or_create(ctx: FlowContext, bundle: Record, deal_id: str) -> Record:
     lines = [_line(ctx, row) for row in bundle["rows"]]
     if not lines:
         raise Permanent(f"deal {deal_id} has no product rows to invoice")
-    header = objects.InvoiceHeader(
+    header = invoice_header(ctx, deal_id, str(deal.get("TITLE", "")), counterparty)
+    created = objects.create_invoice(ctx.bas, header, lines, ref=ref_for("invoice", deal_id))
+    inputs = {"rows": len(lines), "deal_total": str(total), "counterparty": counterparty}
+    ctx.decide(FLOW, "create invoice", inputs, created["Number"], entity=entity)
+    return created
+
+
+def find_existing(ctx: FlowContext, deal_id: str) -> Record | None:
+    """The deal's invoice if BAS has it: by the Ref_Key we give it, then by the marker a person
+    sees in Комментарий (an invoice made by hand for the deal)."""
+    return ctx.bas.get("invoice", ref_for("invoice", deal_id)) or by_marker(ctx, deal_id)
+
+
+def invoice_header(
+    ctx: FlowContext, deal_id: str, title: str, counterparty: str
+) -> objects.InvoiceHeader:
+    """Our organisation, the counterparty's main contract, the currency, now, and the comment
+    that carries the deal's marker (the natural key that makes creation idempotent)."""
+    return objects.InvoiceHeader(
         organisation=clients.organisation(ctx),
         counterparty=counterparty,
         contract=clients.ensure_contract(ctx, counterparty),
         currency=clients.currency(ctx),
         date=ctx.clock.now().astimezone().replace(tzinfo=None, microsecond=0),
-        comment=f"Угода CRM № {deal_id} «{deal.get('TITLE', '')}» {marker(deal_id)}",
+        comment=f"Угода CRM № {deal_id} «{title}» {marker(deal_id)}",
     )
-    created = objects.create_invoice(ctx.bas, header, lines, ref=ref)
-    inputs = {"rows": len(lines), "deal_total": str(total), "counterparty": counterparty}
-    ctx.decide(FLOW, "create invoice", inputs, created["Number"], entity=entity)
-    return created
 
 
 def by_marker(ctx: FlowContext, deal_id: str) -> Record | None:

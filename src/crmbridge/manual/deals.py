@@ -88,12 +88,7 @@ def _existing_invoice(ctx: FlowContext, deal_id: str) -> Record | None:
     found = (
         ctx.bas.get("invoice", recorded.external_id) if recorded and recorded.external_id else None
     )
-    # The same lookups as the middleware: our Ref_Key for the deal, then the marker a person sees.
-    return (
-        found
-        or ctx.bas.get("invoice", ref_for("invoice", deal_id))
-        or invoice.by_marker(ctx, deal_id)
-    )
+    return found or invoice.find_existing(ctx, deal_id)  # the middleware's own lookups
 
 
 def _create_invoice(ctx: FlowContext, deal_id: str, item: Item) -> Record | None:
@@ -104,14 +99,7 @@ def _create_invoice(ctx: FlowContext, deal_id: str, item: Item) -> Record | None
         return None  # a rule of the clients flow said no (its decision is in the trace)
     catalog: dict[str, Record] = item.data["catalog"]
     lines = [_line(catalog[r.values["product_code"]], r.values) for r in item.rows]
-    header = objects.InvoiceHeader(
-        organisation=clients.organisation(ctx),
-        counterparty=counterparty,
-        contract=clients.ensure_contract(ctx, counterparty),
-        currency=clients.currency(ctx),
-        date=ctx.clock.now().astimezone().replace(tzinfo=None, microsecond=0),
-        comment=f"Угода CRM № {deal_id} «{first.get('title') or ''}» {invoice.marker(deal_id)}",
-    )
+    header = invoice.invoice_header(ctx, deal_id, str(first.get("title") or ""), counterparty)
     created = objects.create_invoice(ctx.bas, header, lines, ref=ref_for("invoice", deal_id))
     ctx.record(f"invoice:deal:{deal_id}", "bas", str(created["Ref_Key"]), number=created["Number"])
     ctx.link("invoice", deal_id, str(created["Ref_Key"]))

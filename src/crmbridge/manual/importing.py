@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from crmbridge.config.model import Config, Side
 from crmbridge.connectors.onec import objects
 from crmbridge.errors import ConfigError
-from crmbridge.flows import clients, invoice
+from crmbridge.flows import clients, invoice, payments
 from crmbridge.flows.context import FlowContext, ref_for
 from crmbridge.manual import deals, sheets
 from crmbridge.manual.items import FLOW, Item, client_of, noted
@@ -154,7 +154,7 @@ def _write_products(ctx: FlowContext, items: list[Item], run: Run) -> None:
         return
     ctx.guard("product", "bas", sorted({k for v in values for k in v}))
     known = ctx.crm.catalog.find_ids(str(v.get("XML_ID") or "") for v in values)
-    ids = ctx.crm.upsert_products(values)
+    ids = ctx.crm.upsert_products(values, existing=known)  # one lookup, counted and reused
     for item, crm_id in zip(items, ids, strict=True):
         ctx.link("product", crm_id, str(item.data["bas"]["Ref_Key"]))
     run.count("products created", len(values) - len(known))
@@ -185,8 +185,8 @@ def _write_invoices(ctx: FlowContext, items: list[Item], run: Run) -> None:
     for item in items:
         values, deal = item.rows[0].values, item.data["deal"]
         total, paid = values["total"], values["paid"]
-        state = "paid" if total > 0 and paid >= total else ("partial" if paid > 0 else "unpaid")
         bas_invoice = {"Number": values["number"], "СуммаДокумента": total}
+        state = payments.state_of(bas_invoice, paid)
         changed = invoice.write_deal_fields(ctx, deal, bas_invoice, paid=paid, state=state)
         run.count("deals updated" if changed else "deals unchanged")
         noted(ctx, run, ("deal", str(deal["ID"])), item, {"changed": changed, "state": state})

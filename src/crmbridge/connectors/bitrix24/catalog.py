@@ -37,12 +37,20 @@ class Catalog:
                 found.update({str(r[key]): str(r["ID"]) for r in rows or []})
         return found
 
-    def upsert(self, records: Sequence[Mapping[str, Any]], *, key: str = "XML_ID") -> list[str]:
-        """Create or update products matched by `key`; returns their ids in input order."""
+    def upsert(
+        self,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        key: str = "XML_ID",
+        existing: Mapping[str, str] | None = None,
+    ) -> list[str]:
+        """Create or update products matched by `key`; returns their ids in input order.
+        `existing` is a `find_ids` answer the caller already has (the lookup is not repeated)."""
         values = [str(r.get(key) or "") for r in records]
         if not all(values) or len(set(values)) != len(values):
             raise Permanent(f"every product needs a distinct, non-empty {key} to be upserted")
-        existing = self.find_ids(values, key=key)
+        if existing is None:
+            existing = self.find_ids(values, key=key)
         commands = {
             f"p{n}": _write(r, existing.get(v))
             for n, (r, v) in enumerate(zip(records, values, strict=True))

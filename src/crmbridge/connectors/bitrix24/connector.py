@@ -78,8 +78,14 @@ class Bitrix24Connector:
         return str(record["ID"])
 
     # bulk -------------------------------------------------------------------------------------
-    def upsert_products(self, records: list[Record], *, key: str = "XML_ID") -> list[str]:
-        return self.catalog.upsert(records, key=key)
+    def upsert_products(
+        self,
+        records: list[Record],
+        *,
+        key: str = "XML_ID",
+        existing: Mapping[str, str] | None = None,
+    ) -> list[str]:
+        return self.catalog.upsert(records, key=key, existing=existing)
 
 
 def connect(
