@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import os
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -24,13 +21,12 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 from tests.support.bridge import wait_until_up
-from tests.support.databases import create_database, drop_database, postgres_available
-from tests.support.servers import free_port
+from tests.support.databases import drop_database, postgres_available
 
+from bench.loopback import setup
 from crmbridge.store.database import open_database
 from crmbridge.store.schema import exchanges, inbox, jobs
 
-ROOT = Path(__file__).resolve().parents[1]
 FLOWS = int(os.environ.get("CRMBRIDGE_BENCH_FLOWS", "5000"))  # smaller for a quick try
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -85,59 +81,20 @@ def _cpu(pids: list[int]) -> float:
 
 
 def _run(backend: str) -> dict[str, Any]:
-    folder = Path(tempfile.mkdtemp(prefix="crmbridge-bench-flows-"))
-    db_url = f"sqlite:///{folder / 'flows.db'}" if backend == "sqlite" else create_database()
-    sandbox_port, bridge_port = free_port(), free_port()
-    sandbox_url, bridge_url = f"http://127.0.0.1:{sandbox_port}", f"http://127.0.0.1:{bridge_port}"
-    config = folder / "flows.yaml"
-    config.write_text(CONFIG.format(database=db_url, sandbox=sandbox_url), encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env}
-    procs = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "crmbridge",
-                "sandbox",
-                "--port",
-                str(sandbox_port),
-                "--b24-rate",
-                "0",
-            ],
-            **quiet,
-        )
-    ]  # type: ignore[call-overload]
+    run = setup("flows", backend, CONFIG)
+    db_url, bridge_url = run.db_url, run.bridge_url
+    procs = [run.start_sandbox()]
     try:
-        wait_until_up(f"{sandbox_url}/sandbox/stats")
+        wait_until_up(f"{run.sandbox_url}/sandbox/stats")
         with httpx.Client(timeout=60) as client:
-            ids = _companies(client, f"{sandbox_url}/bitrix24/rest/1/sandbox/", FLOWS)
-        serve = [
-            sys.executable,
-            "-m",
-            "crmbridge",
-            "serve",
-            "--config",
-            str(config),
-            "--port",
-            str(bridge_port),
-        ]
+            ids = _companies(client, f"{run.sandbox_url}/bitrix24/rest/1/sandbox/", FLOWS)
+        serve = ("serve", "--config", str(run.config), "--port", str(run.bridge_port))
         workers = 1 if backend == "sqlite" else 4
         if backend == "sqlite":
-            bridge = [subprocess.Popen([*serve, "--with-worker", "--concurrency", "8"], **quiet)]  # type: ignore[call-overload]
+            bridge = [run.start(*serve, "--with-worker", "--concurrency", "8")]
         else:
-            bridge = [subprocess.Popen(serve, **quiet)]  # type: ignore[call-overload]
-            worker = [
-                sys.executable,
-                "-m",
-                "crmbridge",
-                "worker",
-                "--config",
-                str(config),
-                "--concurrency",
-                "8",
-            ]
-            bridge += [subprocess.Popen(worker, **quiet) for _ in range(workers)]  # type: ignore[call-overload]
+            worker = ("worker", "--config", str(run.config), "--concurrency", "8")
+            bridge = [run.start(*serve)] + [run.start(*worker) for _ in range(workers)]
         procs += bridge
         wait_until_up(f"{bridge_url}/healthz")
         time.sleep(2)

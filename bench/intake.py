@@ -16,7 +16,6 @@ import sqlite3
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -24,14 +23,13 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 from tests.support.bridge import wait_until_up
-from tests.support.databases import create_database, drop_database, postgres_available
-from tests.support.servers import free_port
+from tests.support.databases import drop_database, postgres_available
 
 from bench.flows import CONFIG, _companies
+from bench.loopback import setup
 from crmbridge.store import jobs as job_sql
 from crmbridge.store.database import open_database
 
-ROOT = Path(__file__).resolve().parents[1]
 EVENTS = int(os.environ.get("CRMBRIDGE_BENCH_INTAKE", "5000"))
 CONNECTIONS = 16
 
@@ -55,15 +53,6 @@ def _db_bytes(url: str, folder: Path) -> int:
         return int(size)
     finally:
         db.dispose()
-
-
-def _crmbridge(*args: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "crmbridge", *args],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
 
 
 def _drain(url: str, flows: int, timeout: float = 900) -> dict[str, int]:
@@ -93,23 +82,18 @@ def _completed_flows(url: str) -> int:
 
 
 def _run(backend: str) -> dict[str, Any]:
-    folder = Path(tempfile.mkdtemp(prefix="crmbridge-bench-intake-"))
-    db_url = f"sqlite:///{folder / 'intake.db'}" if backend == "sqlite" else create_database()
-    sandbox_port, bridge_port = free_port(), free_port()
-    sandbox_url, bridge_url = f"http://127.0.0.1:{sandbox_port}", f"http://127.0.0.1:{bridge_port}"
-    config = folder / "intake.yaml"
-    config.write_text(CONFIG.format(database=db_url, sandbox=sandbox_url), encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    procs = [_crmbridge("sandbox", "--port", str(sandbox_port), "--b24-rate", "0", env=env)]
+    run = setup("intake", backend, CONFIG)
+    db_url, folder, bridge_url, env = run.db_url, run.folder, run.bridge_url, run.env
+    procs = [run.start_sandbox()]
     try:
-        wait_until_up(f"{sandbox_url}/sandbox/stats")
+        wait_until_up(f"{run.sandbox_url}/sandbox/stats")
         with httpx.Client(timeout=60) as client:
             ids = [
                 int(i)
-                for i in _companies(client, f"{sandbox_url}/bitrix24/rest/1/sandbox/", EVENTS)
+                for i in _companies(client, f"{run.sandbox_url}/bitrix24/rest/1/sandbox/", EVENTS)
             ]
         assert ids == list(range(ids[0], ids[0] + EVENTS)), "company ids are not contiguous"
-        serve = _crmbridge("serve", "--config", str(config), "--port", str(bridge_port), env=env)
+        serve = run.start("serve", "--config", str(run.config), "--port", str(run.bridge_port))
         procs.append(serve)
         wait_until_up(f"{bridge_url}/healthz")
         before = _db_bytes(db_url, folder)
@@ -129,7 +113,7 @@ def _run(backend: str) -> dict[str, Any]:
         )
         result = json.loads(load.stdout)
         serve_rss = _peak_rss_mb(serve.pid)
-        worker = _crmbridge("worker", "--config", str(config), "--concurrency", "8", env=env)
+        worker = run.start("worker", "--config", str(run.config), "--concurrency", "8")
         procs.append(worker)
         counts = _drain(db_url, EVENTS)
         completed = _completed_flows(db_url)

@@ -25,28 +25,12 @@ import httpx
 from tests.support.bridge import wait_until_up
 from tests.support.servers import free_port
 
+from bench.catalog_sync import CONFIG  # the same catalog config, at this bench's rate
 from crmbridge.sandbox.server import Sandbox, SandboxSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCTS, EDITED, RATE, BURST = 10_000, 100, 2.0, 50
 GOAL = 60.0  # "well under a minute"
-
-CONFIG = """
-database: {database}
-systems:
-  crm: {{type: bitrix24, webhook_url: "{base}/bitrix24/rest/1/sandbox/",
-         application_token: sandbox-app-token, rate: {rate}, burst: {burst}}}
-  bas: {{type: bas, odata_url: "{base}/bas/odata/standard.odata/", user: Адміністратор,
-         password: sandbox, price_type: Оптова ціна}}
-ownership: {{entities: {{product: bas}}}}
-mappings:
-  product:
-    entity: product
-    direction: bas->crm
-    fields: {{NAME: 'product["Description"]', PRICE: price, CURRENCY_ID: '"UAH"',
-              XML_ID: 'product["Ref_Key"]'}}
-flows: {{catalog: {{mapping: product}}}}
-"""
 
 
 def prepare(state: Path) -> None:
