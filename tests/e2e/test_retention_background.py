@@ -13,7 +13,7 @@ from crmbridge.app import Application
 from crmbridge.queue.scheduler import Periodic, Scheduler
 from crmbridge.queue.waiting import LocalWaiter
 from crmbridge.queue.worker import Worker, WorkerSettings
-from crmbridge.store import inbox
+from crmbridge.store import inbox, retention
 from crmbridge.store import jobs as q
 from crmbridge.store.database import Database
 from crmbridge.store.schema import exchanges
@@ -21,7 +21,7 @@ from crmbridge.web.app import create_app
 from tests.support.servers import serve_app
 from tests.support.waiting import wait_for
 
-OLD_ROWS = 150_000
+OLD_ROWS = 40_000
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 
 
@@ -81,6 +81,13 @@ def test_intake_keeps_answering_while_a_big_prune_runs(app: Application, db: Dat
         finally:
             worker.stop()
             runner.join(timeout=30)
-    assert acked_during_prune >= 3
+    if db.is_sqlite:
+        # Each batch leaves the one write lock free for a while; intake must get in at every gap,
+        # not once in a while (without the gap the busy handler lost to the next batch: 1-6 acks
+        # in all, sometimes none).
+        assert acked_during_prune >= OLD_ROWS // retention.BATCH
+    else:
+        # PostgreSQL locks rows: intake writes alongside the deletes (9-11 acks seen here).
+        assert acked_during_prune >= 3
     stored = inbox.for_entity(db, "company", "0")
     assert len(stored) == 1  # acknowledged means stored

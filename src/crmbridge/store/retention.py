@@ -7,6 +7,7 @@ so webhook intake is never blocked behind a long delete.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +19,13 @@ from crmbridge.store.database import Database
 from crmbridge.store.schema import decisions, exchanges, inbox, jobs
 
 BATCH = 2000
+# SQLite has one writer at a time, and a writer kept waiting polls for the lock with sleeps that
+# grow to 100 ms (sqlite3_busy_timeout). A prune that began its next batch right after a commit
+# would win the lock every time and hold intake off until the whole prune is done (seen in CI: the
+# first webhook of a test was acknowledged only after 150,000 rows were gone). So between batches
+# the prune leaves the lock free for at least one full poll interval, or as long as the batch took
+# when that is longer. PostgreSQL locks rows, not the database, and needs no gap.
+SQLITE_GAP_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -60,9 +68,12 @@ def _prune_table(db: Database, target: Target, before: datetime, batch: int) -> 
     total = 0
     key: Any = target.table.c.id
     while True:
+        started = time.monotonic()
         with db.write() as conn:
             ids = select(key).where(target.old(before)).limit(batch).scalar_subquery()
             deleted = conn.execute(delete(target.table).where(key.in_(ids))).rowcount
         total += deleted
         if deleted < batch:
             return total
+        if db.is_sqlite:
+            time.sleep(max(SQLITE_GAP_SECONDS, time.monotonic() - started))
