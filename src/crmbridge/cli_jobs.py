@@ -177,13 +177,17 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def trace(
-        kind: Annotated[str, typer.Argument(help="deal, company, invoice or counterparty.")],
-        key: Annotated[str, typer.Argument(help="Id, invoice number or ЄДРПОУ.")],
+        kind: Annotated[
+            str, typer.Argument(help="deal, company, invoice, counterparty or product.")
+        ],
+        key: Annotated[
+            str, typer.Argument(help="Id, invoice number, ЄДРПОУ or a product's BAS Ref_Key.")
+        ],
         config: ConfigOption = None,
         database: DatabaseOption = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
-        """Everything crmbridge did about one deal, company or invoice, in time order."""
+        """Everything crmbridge did about one deal, company, invoice or product, in time order."""
         with clear_errors():
             show_trace(migrated(config, database), kind, key, as_json)
 

@@ -158,7 +158,7 @@ def advise(
 def _answer(value: Any, question: str, kind: type, asking: bool, default: Any) -> Any:
     if value is not None:
         return value
-    if asking:
+    if asking:  # a wrong answer is asked again, not fatal: typer checks it against `kind`
         return typer.prompt(question, type=kind, default=default)
     if default is None:
         raise ConfigError("--exchanges-per-day is required when there is no terminal to ask on")
@@ -166,8 +166,11 @@ def _answer(value: Any, question: str, kind: type, asking: bool, default: Any) -
 
 
 def _choice(value: str | None, question: str, default: str, asking: bool) -> str:
-    chosen = value if value is not None else _answer(None, question, str, asking, default)
     allowed = ("one-way", "two-way") if "one-way" in question else ("yes", "no")
+    chosen = _answer(value, question, str, asking, default)
+    while value is None and asking and chosen not in allowed:  # a typo is asked again
+        typer.echo(f"Error: {chosen!r} is not one of {'/'.join(allowed)}.", err=True)
+        chosen = _answer(None, question, str, asking, default)
     if str(chosen) not in allowed:
         raise ConfigError(
             f"{question.split(' (')[0]}: {chosen!r} is not one of {'/'.join(allowed)}"

@@ -12,10 +12,11 @@ from datetime import datetime
 from typing import Any
 
 from crmbridge.errors import ConfigError
+from crmbridge.store import links
 from crmbridge.store import trace as trace_rows
 from crmbridge.store.database import Database
 
-KINDS = ("deal", "company", "invoice", "counterparty")
+KINDS = ("deal", "company", "invoice", "counterparty", "product")
 
 
 @dataclass(frozen=True)
@@ -30,11 +31,19 @@ class Entry:
 
 
 def resolve(db: Database, kind: str, key: str) -> tuple[str, str]:
-    """(entity kind, CRM id) for what the user typed: an id, an invoice number, a tax code."""
+    """(entity kind, CRM id) for what the user typed: an id, an invoice number, a tax code, a
+    product's BAS Ref_Key."""
     if kind not in KINDS:
         raise ConfigError(f"trace what? {kind!r} is not one of {', '.join(KINDS)}")
-    if kind == "deal" or (kind == "company" and key.isdigit()):
+    if kind == "deal" or (kind in ("company", "product") and key.isdigit()):
         return kind, key
+    if kind == "product":  # a BAS Ref_Key (linked by the catalog flow) or a product code
+        crm_id = links.crm_id(db, "product", key) or trace_rows.entity_seen_with(
+            db, "product", key, ("key", "bas_ref")
+        )
+        if crm_id is None:
+            raise ConfigError(f"crmbridge has not seen a product with Ref_Key or code {key!r}")
+        return "product", crm_id
     if kind == "invoice":
         for effect in trace_rows.effects_like(db, "invoice:deal:"):
             number = (effect["result"] or {}).get("number")
@@ -45,7 +54,7 @@ def resolve(db: Database, kind: str, key: str) -> tuple[str, str]:
 
 
 def _company_by_tax_code(db: Database, code: str) -> str:
-    company = trace_rows.company_for_tax_code(db, code)
+    company = trace_rows.entity_seen_with(db, "company", code, ("tax_code", "code"), "clients")
     if company is None:
         raise ConfigError(f"crmbridge has not seen a company with tax code {code!r}")
     return company

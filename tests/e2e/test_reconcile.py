@@ -98,6 +98,17 @@ def test_discrepancies_are_named_fixed_from_the_owner_and_gone_on_the_next_run(
     assert any(r[8] == "=HACKED" for r in rows[1:])  # a value, not a formula
     traced = journal.decisions_for(db, "deal", str(DEAL))
     assert any(d["flow"] == "reconcile" for d in traced)
+    # The product's fix is in its trace, found by CRM id, by its BAS Ref_Key or by its code.
+    crm_product = sandbox.bitrix24.call("crm.product.get", {"id": PRODUCT})
+    for key in (str(PRODUCT), crm_product["XML_ID"], _found(body, "products", "NAME")["key"]):
+        shown = crmbridge("trace", "product", key, "--database", db_url, "--json")
+        assert shown.returncode == 0, shown.stderr
+        timeline = json.loads(shown.stdout)
+        fixes = [e for e in timeline["timeline"] if e["what"].startswith("reconcile")]
+        assert fixes and all(e["kind"] == "decision" for e in fixes), timeline
+    unknown = crmbridge("trace", "product", "no-such-ref", "--database", db_url)
+    assert unknown.returncode == 2
+    assert "has not seen a product with Ref_Key or code 'no-such-ref'" in unknown.stderr
 
     again = _reconcile(sandbox, db_url, "--json")
     assert again.returncode == 0, again.stdout

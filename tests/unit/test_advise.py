@@ -139,3 +139,63 @@ def test_cli_json_and_no_terminal_defaults() -> None:
     assert "--exchanges-per-day is required" in missing.stderr
     bad = runner.invoke(app, ["advise", "--exchanges-per-day", "5", "--direction", "both"])
     assert bad.exit_code == 2 and "is not one of one-way/two-way" in bad.stderr
+
+
+def _on_a_terminal(args: list[str], typed: str) -> tuple[int, str]:
+    """Run `crmbridge ARGS` with a pseudo-terminal as stdin/stdout/stderr, type `typed`, and
+    return the exit status and everything the terminal showed."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "crmbridge", *args],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1"},
+    )
+    os.close(follower)
+    os.write(leader, typed.encode())
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the terminal closed: the process is gone
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    return proc.wait(timeout=60), shown.decode(errors="replace").replace("\r\n", "\n")
+
+
+def test_missing_answers_are_asked_on_a_terminal_and_a_wrong_one_is_asked_again() -> None:
+    # 30 a day is over the manual bridge's 20; two-way rules out the direct link.
+    typed = "thirty\n30\nboth\ntwo-way\n3\nyes\n4\n500\n"
+    status, shown = _on_a_terminal(["advise"], typed)
+    assert status == 0, shown
+    for question in (
+        "Exchanges a day",
+        "Direction (one-way/two-way) [one-way]",
+        "Transformation rules [0]",
+        "Audit trail needed (yes/no) [no]",
+        "Exceptional cases a month [0]",
+        "Cost of one stalled hour [0.0]",
+    ):
+        assert question in shown
+    assert "Input should be a valid integer" in shown  # asked again, not a crash
+    assert "'both' is not one of one-way/two-way" in shown
+    assert "recommendation: middleware" in shown
+
+
+def test_flags_given_are_not_asked_and_defaults_are_taken_on_enter() -> None:
+    status, shown = _on_a_terminal(
+        ["advise", "--exchanges-per-day", "5", "--direction", "one-way"], "\n\n\n\n"
+    )
+    assert status == 0, shown
+    assert "Exchanges a day" not in shown and "Direction" not in shown
+    assert "Transformation rules [0]" in shown
+    assert "recommendation: manual" in shown  # 5 a day, no audit: the written procedure

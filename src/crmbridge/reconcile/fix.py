@@ -109,7 +109,7 @@ def _decide(ctx: FlowContext, pair: Pair, stale: dict[str, Any], entity: tuple[s
     ctx.decide(
         FLOW,
         f"re-push {pair.entity} from {pair.owner}" + (" (missing)" if pair.actual is None else ""),
-        {"key": pair.key, "owner": stale, "stale": before},
+        {"key": pair.key, "bas_ref": pair.bas_ref, "owner": stale, "stale": before},
         sorted(stale),
         entity=entity,
     )

@@ -65,17 +65,17 @@ def effects_like(db: Database, prefix: str, limit: int = 10_000) -> list[dict[st
         return _all(conn, query)
 
 
-def company_for_tax_code(db: Database, code: str) -> str | None:
-    """The CRM company whose tax code a clients decision saw last (decisions keep the inputs)."""
-    query = (
-        select(decisions.c.entity_id, decisions.c.inputs)
-        .where(decisions.c.flow == "clients", decisions.c.entity_kind == "company")
-        .order_by(decisions.c.id.desc())
-        .limit(50_000)
-    )
+def entity_seen_with(
+    db: Database, kind: str, value: str, inputs: tuple[str, ...], flow: str | None = None
+) -> str | None:
+    """The CRM id of the `kind` entity whose latest decisions (of `flow`, if given) saw `value`
+    in one of the `inputs` (decisions keep their inputs: a tax code, a product code, a Ref_Key)."""
+    query = select(decisions.c.entity_id, decisions.c.inputs).where(decisions.c.entity_kind == kind)
+    if flow is not None:
+        query = query.where(decisions.c.flow == flow)
     with db.read() as conn:
-        for entity_id, inputs in conn.execute(query):
-            if code in ((inputs or {}).get("tax_code"), (inputs or {}).get("code")):
+        for entity_id, seen in conn.execute(query.order_by(decisions.c.id.desc()).limit(50_000)):
+            if value in (str((seen or {}).get(name)) for name in inputs):
                 return str(entity_id)
     return None
 

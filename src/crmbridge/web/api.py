@@ -22,7 +22,7 @@ from crmbridge.store.overview import flow_stats, search_exchanges
 from crmbridge.trace import timeline
 
 JobId = Annotated[int, Path(ge=1, le=2**62, description="The job's id.")]
-Kind = Literal["deal", "company", "invoice", "counterparty"]
+Kind = Literal["deal", "company", "invoice", "counterparty", "product"]
 StatusName = Literal["waiting", "running", "done", "dead"]
 Text = Annotated[str | None, Query(max_length=200)]
 
@@ -174,8 +174,9 @@ def router(application: Application) -> APIRouter:
 
     @api.get("/trace/{entity}/{key}", response_model=Trace, responses={404: {}})
     def trace(entity: Kind, key: Annotated[str, Path(max_length=200)]) -> Trace:
-        """Everything recorded about a deal, company (id or ЄДРПОУ), invoice (number) or
-        counterparty (ЄДРПОУ), in time order: what `crmbridge trace --json` prints."""
+        """Everything recorded about a deal, company (id or ЄДРПОУ), invoice (number),
+        counterparty (ЄДРПОУ) or product (CRM id or BAS Ref_Key), in time order: what
+        `crmbridge trace --json` prints."""
         try:
             kind, crm_id, entries = timeline(db, entity, key)
         except ConfigError as exc:
