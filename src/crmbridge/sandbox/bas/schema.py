@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 from crmbridge.sandbox.bas.profiles import Profile
@@ -31,7 +32,11 @@ class Table:
     fields: tuple[Field, ...]
 
     def field(self, name: str) -> Field | None:
-        return next((f for f in self.fields if f.name == name), None)
+        return self._by_name.get(name)
+
+    @cached_property  # a name lookup on every value of every request: a dict, not a scan
+    def _by_name(self) -> dict[str, Field]:
+        return {f.name: f for f in self.fields}
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,11 @@ class EntitySet:
         return self.head + self.tail
 
     def field(self, name: str) -> Field | None:
-        return next((f for f in self.fields if f.name == name), None)
+        return self._by_name.get(name)
+
+    @cached_property  # as Table's: fields are looked up per value, 40 to a counterparty
+    def _by_name(self) -> dict[str, Field]:
+        return {f.name: f for f in self.fields}
 
     @property
     def refs(self) -> tuple[Field, ...]:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from crmbridge.sandbox.bas.errors import INTERNAL_ERROR, ODataError, not_found
@@ -36,12 +37,19 @@ def data_version(counter: int) -> str:
 def next_code(codes: list[str], default_code: str) -> str:
     best: tuple[int, str, int] | None = None
     for code in codes:
-        found = _CODE.match(code)
-        if found and (best is None or int(found.group(2)) > best[0]):
-            best = (int(found.group(2)), found.group(1), len(found.group(2)))
+        parsed = _parse_code(code)
+        if parsed is not None and (best is None or parsed[0] > best[0]):
+            best = parsed
     if best is None:
         return default_code
     return f"{best[1]}{best[0] + 1:0{best[2]}d}"
+
+
+@lru_cache(maxsize=100_000)  # every create numbers itself against all its siblings' codes
+def _parse_code(code: str) -> tuple[int, str, int] | None:
+    """(number, prefix, digits) of a code or number such as `00-000012`, or None."""
+    found = _CODE.match(code)
+    return None if found is None else (int(found.group(2)), found.group(1), len(found.group(2)))
 
 
 def etag_value(header: str) -> str:

@@ -41,28 +41,15 @@ def _compare(left: Any, right: Any) -> int:
     return (x > y) - (x < y)
 
 
-def _equal(left: Any, right: Any) -> bool:
-    if isinstance(right, list):
-        return any(_equal(left, r) for r in right)
-    if isinstance(left, list):  # multi-value fields match when any value matches
-        return any(_equal(item, right) for item in left)
-    if right in (None, "") or left in (None, ""):
-        return left in (None, "", []) and right in (None, "")
-    return _compare(left, right) == 0
-
-
 def _like(left: Any, right: Any) -> bool:
     needle = str(right).strip("%").casefold()
     return left is not None and needle in str(left).casefold()
 
 
+# Equality (any value of a list; a multi-value field matches when any of its values does) is
+# `_member_of`; the rest compare one value.
+_EQUALITY = ("", "=", "@", "!", "!=", "!@")
 _TESTS: dict[str, Callable[[Any, Any], bool]] = {
-    "": _equal,
-    "=": _equal,
-    "@": _equal,
-    "!": lambda a, b: not _equal(a, b),
-    "!=": lambda a, b: not _equal(a, b),
-    "!@": lambda a, b: not _equal(a, b),
     ">": lambda a, b: a not in (None, "") and _compare(a, b) > 0,
     ">=": lambda a, b: a not in (None, "") and _compare(a, b) >= 0,
     "<": lambda a, b: a not in (None, "") and _compare(a, b) < 0,
@@ -74,21 +61,25 @@ _TESTS: dict[str, Callable[[Any, Any], bool]] = {
 
 
 def _member_of(values: list[Any], *, negate: bool = False) -> Callable[[Any, Any], bool]:
-    """`_equal` against a list, with the list turned into sets once: an `@XML_ID` lookup of
-    2,500 keys over 10,000 products would otherwise compare every pair (as Decimals)."""
+    """Equality with any of `values` (a list, or one value), the values turned into sets once: an
+    `@XML_ID` lookup of 2,500 keys over 10,000 products would otherwise compare every pair (as
+    Decimals), and so would `ENTITY_ID = 17` over every requisite of the portal."""
     texts = {str(v) for v in values if v not in (None, "")}
     numbers = {n for v in values if (n := _number(v)) is not None}
     empty = any(v in (None, "") for v in values)
 
     def member(left: Any) -> bool:
         if isinstance(left, list):
-            return any(member(item) for item in left)
+            return any(member(item) for item in left) or (not left and empty)
         if left in (None, ""):
             return empty
-        if str(left) in texts:
+        text = str(left)
+        if text in texts:
             return True
         if not numbers:  # keys such as XML_ID = 1C Ref_Key: no Decimal parse of each miss
             return False
+        if text.isascii() and text.isdigit():  # an id: int == Decimal, and they hash alike
+            return int(text) in numbers
         number = _number(left)
         return number is not None and number in numbers
 
@@ -104,9 +95,11 @@ def matcher(flt: Mapping[str, Any] | None) -> Callable[[Mapping[str, Any]], bool
     for key, value in (flt or {}).items():
         found = _OPERATOR.match(str(key))
         op, name = (found.group(1) or "", found.group(2)) if found else ("", str(key))
-        test = _TESTS[op]
-        if isinstance(value, list) and op in ("", "=", "@", "!@", "!", "!="):
-            test = _member_of(value, negate=op in ("!@", "!", "!="))
+        if op in _EQUALITY:
+            listed = value if isinstance(value, list) else [value]
+            test = _member_of(listed, negate=op in ("!@", "!", "!="))
+        else:
+            test = _TESTS[op]
         tests.append((test, name.upper(), value))
 
     def accepts(record: Mapping[str, Any]) -> bool:
