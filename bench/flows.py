@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 from tests.support.bridge import wait_until_up
-from tests.support.databases import drop_database, postgres_available
+from tests.support.databases import postgres_available
 
 from bench.loopback import setup
 from crmbridge.clock import SystemClock
@@ -122,10 +122,9 @@ def _remote_calls_alone(sandbox_url: str, ids: list[str]) -> float:
 
 
 def _run(backend: str) -> dict[str, Any]:
-    run = setup("flows", backend, CONFIG)
-    db_url, bridge_url = run.db_url, run.bridge_url
-    procs = [run.start_sandbox()]
-    try:
+    with setup("flows", backend, CONFIG) as run:
+        db_url, bridge_url = run.db_url, run.bridge_url
+        sandbox = run.start_sandbox()
         wait_until_up(f"{run.sandbox_url}/sandbox/stats")
         with httpx.Client(timeout=60) as client:
             ids = _companies(client, f"{run.sandbox_url}/bitrix24/rest/1/sandbox/", FLOWS)
@@ -136,11 +135,10 @@ def _run(backend: str) -> dict[str, Any]:
         else:
             worker = ("worker", "--config", str(run.config), "--concurrency", "8")
             bridge = [run.start(*serve)] + [run.start(*worker) for _ in range(workers)]
-        procs += bridge
         wait_until_up(f"{bridge_url}/healthz")
         time.sleep(2)
         cpu_before = _cpu([p.pid for p in bridge])
-        sandbox_before = _cpu([procs[0].pid])
+        sandbox_before = _cpu([sandbox.pid])
         sent: dict[str, datetime] = {}
         started = time.perf_counter()
 
@@ -168,7 +166,7 @@ def _run(backend: str) -> dict[str, Any]:
             time.sleep(0.5)
         seconds = time.perf_counter() - started
         cpu = _cpu([p.pid for p in bridge]) - cpu_before
-        sandbox_cpu = _cpu([procs[0].pid]) - sandbox_before
+        sandbox_cpu = _cpu([sandbox.pid]) - sandbox_before
         latencies = _latencies(db, sent)
         dead = sum(1 for s in done if s == "dead")
         db.dispose()
@@ -185,13 +183,6 @@ def _run(backend: str) -> dict[str, Any]:
             "sandbox_ms": sandbox_cpu / FLOWS * 1000,
             "dead": dead,
         }
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            proc.wait(timeout=60)
-        if backend == "postgresql":
-            drop_database(db_url)
 
 
 def _latencies(db: Any, sent: dict[str, datetime]) -> list[float]:

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 from tests.support.bridge import wait_until_up
-from tests.support.databases import drop_database, postgres_available
+from tests.support.databases import postgres_available
 
 from bench.flows import CONFIG, _companies
 from bench.loopback import setup
@@ -82,10 +82,9 @@ def _completed_flows(url: str) -> int:
 
 
 def _run(backend: str) -> dict[str, Any]:
-    run = setup("intake", backend, CONFIG)
-    db_url, folder, bridge_url, env = run.db_url, run.folder, run.bridge_url, run.env
-    procs = [run.start_sandbox()]
-    try:
+    with setup("intake", backend, CONFIG) as run:
+        db_url, folder, bridge_url, env = run.db_url, run.folder, run.bridge_url, run.env
+        run.start_sandbox()
         wait_until_up(f"{run.sandbox_url}/sandbox/stats")
         with httpx.Client(timeout=60) as client:
             ids = [
@@ -94,7 +93,6 @@ def _run(backend: str) -> dict[str, Any]:
             ]
         assert ids == list(range(ids[0], ids[0] + EVENTS)), "company ids are not contiguous"
         serve = run.start("serve", "--config", str(run.config), "--port", str(run.bridge_port))
-        procs.append(serve)
         wait_until_up(f"{bridge_url}/healthz")
         before = _db_bytes(db_url, folder)
         load = subprocess.run(
@@ -114,7 +112,6 @@ def _run(backend: str) -> dict[str, Any]:
         result = json.loads(load.stdout)
         serve_rss = _peak_rss_mb(serve.pid)
         worker = run.start("worker", "--config", str(run.config), "--concurrency", "8")
-        procs.append(worker)
         counts = _drain(db_url, EVENTS)
         completed = _completed_flows(db_url)
         worker_rss = _peak_rss_mb(worker.pid)
@@ -136,13 +133,6 @@ def _run(backend: str) -> dict[str, Any]:
             "dead": counts.get("dead", 0),
             "bytes_per_flow": (after - before) / max(1, completed),
         }
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            proc.wait(timeout=60)
-        if backend == "postgresql":
-            drop_database(db_url)
 
 
 def run() -> str:

@@ -7,10 +7,11 @@ import os
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import TracebackType
 
-from tests.support.databases import create_database
+from tests.support.databases import create_database, drop_database
 from tests.support.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -18,12 +19,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @dataclass(frozen=True)
 class Setup:
+    """Used as `with setup(...) as run:`; on the way out every process it started is stopped
+    and a PostgreSQL database it created is dropped."""
+
     folder: Path
     db_url: str
     config: Path
     sandbox_port: int
     bridge_port: int
     env: dict[str, str]
+    started: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @property
     def sandbox_url(self) -> str:
@@ -35,15 +40,33 @@ class Setup:
 
     def start(self, *args: str) -> subprocess.Popen[bytes]:
         """`python -m crmbridge ARGS`, its output discarded."""
-        return subprocess.Popen(
+        proc = subprocess.Popen(
             [sys.executable, "-m", "crmbridge", *args],
             env=self.env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        self.started.append(proc)
+        return proc
 
     def start_sandbox(self) -> subprocess.Popen[bytes]:
         return self.start("sandbox", "--port", str(self.sandbox_port), "--b24-rate", "0")
+
+    def __enter__(self) -> Setup:
+        return self
+
+    def __exit__(
+        self,
+        _type: type[BaseException] | None,
+        _error: BaseException | None,
+        _trace: TracebackType | None,
+    ) -> None:
+        for proc in self.started:
+            proc.terminate()  # a no-op for one already stopped
+        for proc in self.started:
+            proc.wait(timeout=60)
+        if not self.db_url.startswith("sqlite"):
+            drop_database(self.db_url)
 
 
 def setup(name: str, backend: str, config: str) -> Setup:

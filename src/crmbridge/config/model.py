@@ -144,6 +144,13 @@ class Flows(Strict):
     reconcile: ReconcileFlow | None = None
     drift: DriftPolicy = Field(default_factory=DriftPolicy)
 
+    def mapping_of(self, flow: Literal["clients", "catalog", "issue_invoice"]) -> str:
+        """The mapping `flow` uses: the one its section names, or its default when the config
+        has no such section (reconciliation and the manual bridge still use that mapping)."""
+        default = {"clients": ClientsFlow, "catalog": CatalogFlow, "issue_invoice": InvoiceFlow}
+        section = getattr(self, flow) or default[flow]()
+        return str(section.mapping)
+
 
 class WebSettings(Strict):
     """Who may use the dashboard and `/api`: a bearer token and/or users with passwords.

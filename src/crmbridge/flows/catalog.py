@@ -62,7 +62,7 @@ def sync(
     pool = ThreadPoolExecutor(1, thread_name_prefix="catalog-prices")
     prices_read = pool.submit(lambda: objects.prices(ctx.bas, price_type(ctx)))
     pool.shutdown(wait=False)
-    mapping = ctx.rules.mapping(_mapping_name(ctx))
+    mapping = ctx.rules.mapping(ctx.config.flows.mapping_of("catalog"))
     seen = written = 0
     repriced: dict[str, Decimal] = {}  # CRM product id → new price, for open deals' rows
 
@@ -193,11 +193,6 @@ def price_type(ctx: FlowContext) -> str:
         return str(chosen[0]["Ref_Key"])
 
     return str(ctx.cached("price_type", load))
-
-
-def _mapping_name(ctx: FlowContext) -> str:
-    flow = ctx.config.flows.catalog
-    return flow.mapping if flow is not None else "product"
 
 
 def _chunks(ctx: FlowContext, done: set[str]) -> Iterator[list[Record]]:

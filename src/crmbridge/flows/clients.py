@@ -90,7 +90,7 @@ def ensure_counterparty(
     inputs = _inputs(client, deal_total)
     if not _allowed(ctx, inputs, entity):
         return None
-    values = ctx.rules.values(ctx.rules.mapping(_mapping_name(ctx)), inputs)
+    values = ctx.rules.values(ctx.rules.mapping(ctx.config.flows.mapping_of("clients")), inputs)
     linked = ctx.bas_ref("client", client.company_id)
     if linked and ctx.bas.get("counterparty", linked) is not None:
         _update(ctx, linked, values, entity)
@@ -107,11 +107,6 @@ def ensure_counterparty(
     return ref
 
 
-def _mapping_name(ctx: FlowContext) -> str:
-    flow = ctx.config.flows.clients
-    return flow.mapping if flow is not None else "client"
-
-
 def _inputs(client: Client, deal_total: Decimal | None) -> dict[str, Any]:
     return {
         "company": client.company,
@@ -121,7 +116,8 @@ def _inputs(client: Client, deal_total: Decimal | None) -> dict[str, Any]:
 
 
 def _allowed(ctx: FlowContext, inputs: dict[str, Any], entity: tuple[str, str]) -> bool:
-    conditions = [ctx.rules.mapping(_mapping_name(ctx)).when, ctx.rules.conditions.get(FLOW)]
+    mapping = ctx.rules.mapping(ctx.config.flows.mapping_of("clients"))
+    conditions = [mapping.when, ctx.rules.conditions.get(FLOW)]
     for condition in (c for c in conditions if c is not None):
         result = bool(ctx.rules.evaluate(condition, inputs))
         shown = {"deal_total": inputs["deal_total"], "company": inputs["company"].get("TITLE")}

@@ -12,7 +12,7 @@ from typing import Any
 
 from crmbridge.connectors.base import Record
 from crmbridge.flows.context import FlowContext
-from crmbridge.flows.invoice import write_deal_fields
+from crmbridge.flows.invoice import deal_field_values, write_deal_fields
 from crmbridge.flows.payments import payment_state
 
 FLOW = "drift"
@@ -25,11 +25,7 @@ def check_deal(ctx: FlowContext, deal: Record, invoice_ref: str) -> dict[str, An
         return {}
     deal_id = str(deal["ID"])
     paid, state = payment_state(ctx, invoice, ("deal", deal_id))
-    flow = ctx.config.flows.issue_invoice
-    payments = ctx.config.flows.payments
-    statuses = {str(k): v for k, v in (payments.statuses if payments else {}).items()}
-    inputs = {"invoice": invoice, "paid": paid, "status": statuses.get(state, state), "deal": deal}
-    expected = ctx.rules.values(ctx.rules.mapping(flow.mapping if flow else "deal_invoice"), inputs)
+    expected = deal_field_values(ctx, deal, invoice, paid=paid, state=state)
     drifted = {
         field: {"crm": deal.get(field), "bas": value}
         for field, value in expected.items()

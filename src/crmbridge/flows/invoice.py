@@ -188,13 +188,8 @@ def write_deal_fields(
     ctx: FlowContext, deal: Record, invoice: Record, *, paid: Decimal, state: str
 ) -> dict[str, Any]:
     """The BAS-owned deal fields, from the `deal_invoice` mapping; only what differs is sent."""
-    flow = ctx.config.flows.issue_invoice
-    payments = ctx.config.flows.payments
-    statuses = payments.statuses if payments is not None else {}
-    name = flow.mapping if flow is not None else "deal_invoice"
-    status = {str(k): v for k, v in statuses.items()}.get(state, state)
-    inputs = {"invoice": invoice, "paid": paid, "status": status, "deal": deal}
-    values = ctx.rules.values(ctx.rules.mapping(name), inputs)
+    name = ctx.config.flows.mapping_of("issue_invoice")
+    values = deal_field_values(ctx, deal, invoice, paid=paid, state=state)
     changed = {k: v for k, v in values.items() if str(deal.get(k) or "") != str(v)}
     if changed:
         ctx.guard("deal", "bas", list(changed))
@@ -207,6 +202,23 @@ def write_deal_fields(
             entity=("deal", str(deal["ID"])),
         )
     return changed
+
+
+def deal_field_values(
+    ctx: FlowContext, deal: Record, invoice: Record, *, paid: Decimal, state: str
+) -> dict[str, Any]:
+    """What the BAS-owned deal fields should hold for this invoice (the owner's values): what
+    the payments flow writes, drift checks and reconciliation compares."""
+    inputs = {"invoice": invoice, "paid": paid, "status": status_label(ctx, state), "deal": deal}
+    mapping = ctx.rules.mapping(ctx.config.flows.mapping_of("issue_invoice"))
+    return ctx.rules.values(mapping, inputs)
+
+
+def status_label(ctx: FlowContext, state: str) -> str:
+    """The label the config gives a payment state (`flows.payments.statuses`), else the state."""
+    flow = ctx.config.flows.payments
+    statuses = {str(k): v for k, v in (flow.statuses if flow else {}).items()}
+    return statuses.get(state, state)
 
 
 def _date(invoice: Record) -> str:

@@ -144,8 +144,7 @@ def _check_products(ctx: FlowContext, rows: list[Row]) -> tuple[list[Item], list
 
 
 def _write_products(ctx: FlowContext, items: list[Item], run: Run) -> None:
-    flow = ctx.config.flows.catalog
-    mapping = ctx.rules.mapping(flow.mapping if flow is not None else "product")
+    mapping = ctx.rules.mapping(ctx.config.flows.mapping_of("catalog"))
     values = [
         ctx.rules.values(mapping, {"product": i.data["bas"], "price": i.rows[0].values["price"]})
         for i in items

@@ -47,10 +47,10 @@ def steps(config: Config) -> list[Step]:
     flows, owners = config.flows, config.ownership.entities
     found = []
     if flows.catalog is not None or "product" in config.mappings:
-        mapping = flows.catalog.mapping if flows.catalog else "product"
+        mapping = flows.mapping_of("catalog")
         found.append(Step("products", owners.get("product", "bas"), mapping, "ціни в угодах"))
     if flows.clients is not None or "client" in config.mappings:
-        mapping = flows.clients.mapping if flows.clients else "client"
+        mapping = flows.mapping_of("clients")
         found.append(Step("companies", owners.get("client", "crm"), mapping, "нові клієнти"))
     if flows.issue_invoice is not None:
         found.append(Step("deals", owners.get("deal", "crm"), None, "рахунки на оплату"))

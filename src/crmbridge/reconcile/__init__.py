@@ -81,6 +81,5 @@ def _pairs(
 
 
 def _price_fields(reader: read.Reader) -> set[str]:
-    flow = reader.ctx.config.flows.catalog
-    mapping = reader.ctx.rules.mappings.get(flow.mapping if flow is not None else "product")
+    mapping = reader.ctx.rules.mappings.get(reader.ctx.config.flows.mapping_of("catalog"))
     return read.price_fields(mapping) if mapping is not None else set()

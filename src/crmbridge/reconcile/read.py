@@ -31,6 +31,7 @@ from crmbridge.connectors.onec.profile import (
 from crmbridge.flows import catalog, payments
 from crmbridge.flows.clients import tax_requisite
 from crmbridge.flows.context import FlowContext
+from crmbridge.flows.invoice import deal_field_values
 from crmbridge.flows.rules import CompiledMapping
 from crmbridge.reconcile.bulk import bas_all, crm_list, rows_of
 from crmbridge.reconcile.compare import Pair
@@ -68,8 +69,7 @@ def price_fields(mapping: CompiledMapping) -> set[str]:
 
 def products(reader: Reader) -> list[Pair]:
     ctx = reader.ctx
-    flow = ctx.config.flows.catalog
-    mapping = reader.mapping(flow.mapping if flow is not None else "product")
+    mapping = reader.mapping(ctx.config.flows.mapping_of("catalog"))
     if mapping is None:
         return []
     select = ("ID", "XML_ID", "CODE", "NAME", *mapping.fields)
@@ -118,8 +118,7 @@ def _first_known(records: dict[str, Record], *candidates: str | None) -> str | N
 # clients -----------------------------------------------------------------------------------
 def clients(reader: Reader) -> list[Pair]:
     ctx = reader.ctx
-    flow = ctx.config.flows.clients
-    mapping = reader.mapping(flow.mapping if flow is not None else "client")
+    mapping = reader.mapping(ctx.config.flows.mapping_of("clients"))
     if mapping is None:
         return []
     code_field = ctx.bas.profile.tax_code_field
@@ -188,9 +187,7 @@ def _allowed(ctx: FlowContext, mapping: CompiledMapping, inputs: dict[str, Any])
 # invoices → the deal's BAS-owned fields ----------------------------------------------------
 def invoices(reader: Reader) -> list[Pair]:
     ctx = reader.ctx
-    flow = ctx.config.flows.issue_invoice
-    mapping = reader.mapping(flow.mapping if flow is not None else "deal_invoice")
-    if mapping is None:
+    if reader.mapping(ctx.config.flows.mapping_of("issue_invoice")) is None:
         return []
     linked = links.all_for(ctx.db, "invoice")  # deal id → invoice Ref_Key
     deal_of = {ref: deal for deal, ref in linked.items()}
@@ -207,12 +204,11 @@ def invoices(reader: Reader) -> list[Pair]:
         amount = paid.get(ref, Decimal(0))
         state = payments.state_of(invoice, amount)
         deal = deals.get(deal_id)
-        inputs = {"invoice": invoice, "paid": amount, "status": status_label(ctx, state)}
-        inputs["deal"] = deal or {}
+        expected = deal_field_values(ctx, deal or {}, invoice, paid=amount, state=state)
         pairs.append(
             Pair(
                 "invoices", str(invoice.get("Number") or ref), "bas", deal_id, ref,
-                ctx.rules.values(mapping, inputs), deal, label=f"deal {deal_id}",
+                expected, deal, label=f"deal {deal_id}",
                 payload={"invoice": invoice, "paid": amount, "state": state},
             )
         )  # fmt: skip
@@ -222,12 +218,6 @@ def invoices(reader: Reader) -> list[Pair]:
         for d, ref in linked.items() if d not in seen and d in deals
     ]  # fmt: skip
     return pairs
-
-
-def status_label(ctx: FlowContext, state: str) -> str:
-    flow = ctx.config.flows.payments
-    statuses = {str(k): v for k, v in (flow.statuses if flow else {}).items()}
-    return statuses.get(state, state)
 
 
 def paid_amounts(ctx: FlowContext) -> dict[str, Decimal]:
