@@ -6,14 +6,20 @@ from a real code before anything is written.
 
 from __future__ import annotations
 
+# The State Statistics rule: weights 1…7, or 7,1,2,3,4,5,6 for codes from 30,000,000 to
+# 59,999,999; when the weighted sum leaves 10 (mod 11), the same again with every weight + 2
+# (3…9, or 9,3,4,5,6,7,8); a second 10 gives 0.
+_EDRPOU_WEIGHTS = (1, 2, 3, 4, 5, 6, 7)
+_EDRPOU_WEIGHTS_30_60 = (7, 1, 2, 3, 4, 5, 6)
+
 
 def edrpou_check_digit(first7: str) -> int:
-    """Check digit of a ЄДРПОУ from its first seven digits (the State Statistics algorithm)."""
+    """Check digit of a ЄДРПОУ from its first seven digits."""
     digits = [int(c) for c in first7]
-    shift = 6 if 30_000_000 <= int(first7 + "0") < 60_000_000 else 0
+    in_30_60 = 30_000_000 <= int(first7) * 10 < 60_000_000
+    weights = _EDRPOU_WEIGHTS_30_60 if in_30_60 else _EDRPOU_WEIGHTS
     for extra in (0, 2):
-        weights = [w + shift + extra for w in range(1, 8)]
-        remainder = sum(d * w for d, w in zip(digits, weights, strict=True)) % 11
+        remainder = sum(d * (w + extra) for d, w in zip(digits, weights, strict=True)) % 11
         if remainder < 10:
             return remainder
     return 0

@@ -40,9 +40,9 @@ def _parties(sandbox: Sandbox, code: str) -> list[dict[str, object]]:
 
 def test_counterparties_follow_the_crm_one_way(linked: tuple[Sandbox, str]) -> None:
     sandbox, db_url = linked
-    assert _parties(sandbox, "44003118") == []
+    assert _parties(sandbox, "44003110") == []
     sandbox.bitrix24.call("crm.company.update", {"id": 6, "fields": {"TITLE": "Київ Ритейл Груп"}})
-    [party] = wait_for(lambda: _parties(sandbox, "44003118"), timeout=60, what="counterparty")
+    [party] = wait_for(lambda: _parties(sandbox, "44003110"), timeout=60, what="counterparty")
     assert party["Description"] == "Київ Ритейл Груп"
 
     # A company without deals worth it: the rule says no, and nothing is created.
@@ -55,7 +55,7 @@ def test_counterparties_follow_the_crm_one_way(linked: tuple[Sandbox, str]) -> N
                 "ENTITY_ID": new,
                 "PRESET_ID": 1,
                 "NAME": "Реквізити",
-                "RQ_EDRPOU": "44006231",
+                "RQ_EDRPOU": "44006237",
             }
         },
     )
@@ -68,6 +68,6 @@ def test_counterparties_follow_the_crm_one_way(linked: tuple[Sandbox, str]) -> N
     wait_for(lambda: q.count(db, q.JobFilter(status="waiting")) == 0, timeout=60, what="drained")
     [dead] = q.find(db, q.JobFilter(status="dead"))
     assert "company 7 «Прайм Консалт» has no RQ_EDRPOU" in (dead.last_error or "")
-    assert _parties(sandbox, "44006231") == []
+    assert _parties(sandbox, "44006237") == []
     assert sandbox.bas.invoices() == []  # the direct link does nothing else
     db.dispose()

@@ -28,7 +28,7 @@ from crmbridge.store.schema import exchanges
 
 COUNTERPARTIES = "Catalog_Контрагенты"
 DEAL_HEADERS = LAYOUTS["deals"].headers
-ALPHA = ["1", "Альфа-Трейд", "ТОВ «Альфа-Трейд»", "31000007"]  # Компанія №, назва, повна, ЄДРПОУ
+ALPHA = ["1", "Альфа-Трейд", "ТОВ «Альфа-Трейд»", "31000000"]  # Компанія №, назва, повна, ЄДРПОУ
 PAPER, SETUP, CARTRIDGE = "00-00000001", "00-00000007", "00-00000002"
 
 
@@ -80,7 +80,7 @@ def test_deals_round_trip_makes_posted_invoices_once(
     path = tmp_path / f"deals{suffix}"
     exported = export_file(app.context(), "deals", path, user="olena")
     assert exported.counts == {"deals": 2, "rows": 4}
-    alpha_before = len(counterparties(sandbox, "31000007"))
+    alpha_before = len(counterparties(sandbox, "31000000"))
 
     first = imported(app, path)
     assert first.problems == [] and first.written
@@ -96,8 +96,8 @@ def test_deals_round_trip_makes_posted_invoices_once(
     assert lines(made) == sorted(expected)
     assert Decimal(str(made["СуммаДокумента"])) == Decimal(sandbox.bitrix24.deal(1)["OPPORTUNITY"])
     # matched by ЄДРПОУ (a head and its branch share it), not duplicated; the new client created
-    assert len(counterparties(sandbox, "31000007")) == alpha_before
-    assert len(counterparties(sandbox, "44000005")) == 1
+    assert len(counterparties(sandbox, "31000000")) == alpha_before
+    assert len(counterparties(sandbox, "44000004")) == 1
 
     everything = len(sandbox.bas.invoices()), len(counterparties(sandbox))
     again = imported(app, path)
@@ -197,15 +197,15 @@ def test_files_saved_by_excel_and_libreoffice_are_read(
     # LibreOffice XLSX: numbers typed as text with a decimal comma, a date as a serial number,
     # the ЄДРПОУ turned into a number, headers with a stray space and a BOM.
     headers = [f"\ufeff{DEAL_HEADERS[0]} ", *DEAL_HEADERS[1:-1], f"{DEAL_HEADERS[-1]}\u00a0"]
-    row = [1, 46354, "Угода 1", 1, "Альфа-Трейд", None, 31000007, PAPER, "Папір", "2,5",
+    row = [1, 46354, "Угода 1", 1, "Альфа-Трейд", None, 31000000, PAPER, "Папір", "2,5",
            "1 450,00", "3 625,00"]  # fmt: skip
     deals_xlsx(tmp_path / "calc.xlsx", [row], headers)
     # Excel's "CSV (роздільники — коми)" on a Ukrainian Windows: cp1251, `;`, decimal commas.
-    excel = ";".join(DEAL_HEADERS) + "\r\n2;28.11.2026;Угода 2;2;Будмайстер;;31079198;"
+    excel = ";".join(DEAL_HEADERS) + "\r\n2;28.11.2026;Угода 2;2;Будмайстер;;31079196;"
     excel += f"{CARTRIDGE};Картридж;3;1450,50;4351,50\r\n"
     (tmp_path / "excel.csv").write_bytes(excel.encode("cp1251"))
     # LibreOffice CSV: UTF-8, `,` between columns, decimals quoted, an ISO date.
-    calc = ",".join(DEAL_HEADERS) + "\n3,2026-11-28,Угода 3,3,Вектор Плюс,,31158388,"
+    calc = ",".join(DEAL_HEADERS) + "\n3,2026-11-28,Угода 3,3,Вектор Плюс,,31158382,"
     calc += f'{SETUP},Налаштування,"1,5","1500,00",\n'
     (tmp_path / "calc.csv").write_text(calc, encoding="utf-8")
 
@@ -247,14 +247,14 @@ def test_a_file_is_never_imported_into_the_side_that_owns_its_records(
 def test_a_deal_whose_rows_name_two_companies_is_refused(
     sandbox: Sandbox, app: Application, tmp_path: Path
 ) -> None:
-    other = ["2", "Будмайстер", "", "31079198"]
+    other = ["2", "Будмайстер", "", "31079196"]
     path = deals_xlsx(
         tmp_path / "deals.xlsx", [deal_row(1, PAPER, 2, 189), deal_row(1, SETUP, 1, 1500, other)]
     )
     result = imported(app, path, partial=True)
     assert [str(p) for p in result.problems] == [
         "row 3, column D «Компанія №»: 2, but deal 1 has 1 on row 2",
-        "row 3, column G «ЄДРПОУ»: 31079198, but deal 1 has 31000007 on row 2",
+        "row 3, column G «ЄДРПОУ»: 31079196, but deal 1 has 31000000 on row 2",
     ]
     assert invoices_for(sandbox, 1) == []
 
@@ -315,14 +315,14 @@ def test_companies_into_bas_refuse_a_company_without_a_tax_code_then_partial(
     export_file(app.context(), "companies", path, user="olena")
     result = imported(app, path)
     assert [str(p) for p in result.problems] == ["row 8, column D «ЄДРПОУ»: empty, but required"]
-    assert counterparties(sandbox, "44003118") == []
+    assert counterparties(sandbox, "44003110") == []
     written = imported(app, path, partial=True)
     assert written.run.counts["counterparties created"] == 2  # Сонячна Енергія, Київ Ритейл
     assert written.run.counts["counterparties matched by tax code"] == 4
-    assert len(counterparties(sandbox, "44003118")) == 1
+    assert len(counterparties(sandbox, "44003110")) == 1
     again = imported(app, path, partial=True)
     assert again.run.counts["counterparties already linked"] == 6
-    assert len(counterparties(sandbox, "44003118")) == 1
+    assert len(counterparties(sandbox, "44003110")) == 1
 
 
 def test_export_narrows_by_date_and_by_a_condition(
@@ -346,7 +346,7 @@ def test_export_narrows_by_date_and_by_a_condition(
     run = export_file(app.context(), "deals", path, user="o", where=where)
     assert run.counts == {"deals": 1, "rows": 1}
     [(_, cells)] = sheets.read(path).rows
-    assert cells["Угода №"] == 2 and cells["ЄДРПОУ"] == "31079198"
+    assert cells["Угода №"] == 2 and cells["ЄДРПОУ"] == "31079196"
     assert cells["Кількість"] == 3 and cells["Сума"] == 4350
 
 
@@ -359,7 +359,7 @@ def test_a_missing_column_is_named_and_nothing_is_written(
     assert [str(p) for p in result.problems] == ["row 1, column «Угода №»: the column is missing"]
     assert result.run.counts["records"] == 0
     assert invoices_for(sandbox, 1) == []
-    assert counterparties(sandbox, "44000005") == []
+    assert counterparties(sandbox, "44000004") == []
 
 
 def test_the_commands_log_each_run_and_the_trace_shows_the_manual_transfer(
@@ -433,14 +433,14 @@ def test_a_clients_rule_that_says_no_leaves_the_deal_uninvoiced_and_says_why(
     flows = app.config.flows.model_copy(update={"clients": ClientsFlow(when="deal_total > 1e9")})
     strict = Application(app.config.model_copy(update={"flows": flows}), db)
     try:
-        company = ["5", "Сонячна Енергія", "", "44000005"]
+        company = ["5", "Сонячна Енергія", "", "44000004"]
         path = deals_xlsx(tmp_path / "deals.xlsx", [deal_row(5, PAPER, 1, 189, company)])
         result = imported(strict, path)
     finally:
         strict.close()
     assert result.run.counts["refused by a rule"] == 1
     assert result.run.errors == ["deal 5: a clients rule refused its company: no invoice"]
-    assert invoices_for(sandbox, 5) == [] and counterparties(sandbox, "44000005") == []
+    assert invoices_for(sandbox, 5) == [] and counterparties(sandbox, "44000004") == []
 
 
 def test_bad_command_input_gets_one_clear_line_before_any_system_is_called(

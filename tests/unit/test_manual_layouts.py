@@ -15,7 +15,7 @@ GOOD = {
     "Угода №": "5",
     "Компанія №": "1",
     "Компанія": "Альфа-Трейд",
-    "ЄДРПОУ": "31000007",
+    "ЄДРПОУ": "31000000",
     "Код товару": "00-00000001",
     "Товар": "Папір офісний",
     "Кількість": "2",
@@ -34,7 +34,7 @@ def test_a_good_row_is_typed() -> None:
     [row] = rows
     assert row.number == 2
     assert row.values["deal_id"] == 5 and row.values["quantity"] == Decimal(2)
-    assert row.values["price"] == Decimal("189.00") and row.values["tax_code"] == "31000007"
+    assert row.values["price"] == Decimal("189.00") and row.values["tax_code"] == "31000000"
     assert row.values["date"] is None  # optional and empty
 
 
@@ -88,13 +88,13 @@ def test_a_deals_file_with_a_misspelt_header_is_not_taken_for_companies() -> Non
 @pytest.mark.parametrize(
     ("code", "profile", "problem"),
     [
-        ("31000007", "bas-buh", None),
-        ("3124578960", "bas-buh", None),  # a ФОП's РНОКПП
+        ("31000000", "bas-buh", None),
+        ("3124578966", "bas-buh", None),  # a ФОП's РНОКПП
         ("3100007", "bas-buh", "3100007 has 7 digits; an ЄДРПОУ has 8 digits, РНОКПП 10"),
         ("310000071", "bas-buh", "310000071 has 9 digits; an ЄДРПОУ has 8 digits, РНОКПП 10"),
         ("3100000A", "bas-buh", "'3100000A' must be digits only"),
         ("439871226598", "bp30", None),
-        ("31000007", "bp30", "31000007 has 8 digits; an ИНН has 10 or 12"),
+        ("31000000", "bp30", "31000000 has 8 digits; an ИНН has 10 or 12"),
     ],
 )
 def test_tax_code_lengths(code: str, profile: str, problem: str | None) -> None:

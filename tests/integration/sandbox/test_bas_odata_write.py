@@ -41,9 +41,9 @@ def test_post_document_answers_201_with_whole_object_and_number(bas: Bas) -> Non
 
 def test_post_catalog_assigns_next_code_and_ignores_unknown_fields(bas: Bas) -> None:
     tax = (
-        {"КодПоЕДРПОУ": "44000001"}
+        {"КодПоЕДРПОУ": "44000015"}
         if bas.profile == "bas-buh"
-        else {"ИНН": "44000001", "КПП": "440001001"}
+        else {"ИНН": "44000015", "КПП": "440001001"}
     )
     body = {
         "Description": "ТОВ «Нова»",
@@ -57,7 +57,7 @@ def test_post_catalog_assigns_next_code_and_ignores_unknown_fields(bas: Bas) -> 
     codes = [p.code for p in bas.seed.counterparties]
     assert created["Code"] == f"{int(max(codes)) + 1:09d}"
     field = "КодПоЕДРПОУ" if bas.profile == "bas-buh" else "ИНН"
-    assert created[field] == "44000001"
+    assert created[field] == "44000015"
 
 
 def test_client_supplied_ref_key_and_duplicate_is_code_15(bas: Bas) -> None:

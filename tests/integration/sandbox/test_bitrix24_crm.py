@@ -204,10 +204,10 @@ def test_contacts(portal: Portal) -> None:
 
 
 def test_requisite_add_update_and_documented_errors(portal: Portal) -> None:
-    fields = {"ENTITY_TYPE_ID": 4, "ENTITY_ID": 7, "PRESET_ID": 1, "RQ_EDRPOU": "44001234"}
+    fields = {"ENTITY_TYPE_ID": 4, "ENTITY_ID": 7, "PRESET_ID": 1, "RQ_EDRPOU": "44001239"}
     rid = portal.result("crm.requisite.add", {"fields": {**fields, "NAME": "Реквізити"}})
     portal.result("crm.requisite.update", {"id": rid, "fields": {"RQ_INN": "440012340123"}})
-    found = portal.result("crm.requisite.list", {"filter": {"RQ_EDRPOU": "44001234"}})
+    found = portal.result("crm.requisite.list", {"filter": {"RQ_EDRPOU": "44001239"}})
     assert found[0]["ENTITY_ID"] == "7" and found[0]["RQ_INN"] == "440012340123"
     cases = [
         ({**fields, "ENTITY_TYPE_ID": None}, "ENTITY_TYPE_ID is not defined or invalid."),

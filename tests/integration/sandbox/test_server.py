@@ -59,7 +59,7 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
         sandbox.bitrix24.set_deal_stage(2, "PREPAYMENT_INVOICE")
         created = httpx.post(
             sandbox.odata_url + "Catalog_Контрагенты?$format=json",
-            json={"Description": "ТОВ «Після рестарту»", "КодПоЕДРПОУ": "44000018"},
+            json={"Description": "ТОВ «Після рестарту»", "КодПоЕДРПОУ": "44000020"},
             auth=AUTH,
         )
         assert created.status_code == 201
