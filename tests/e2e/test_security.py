@@ -163,6 +163,36 @@ def test_bas_pushes_with_a_bad_signature_an_old_timestamp_or_a_bad_body_are_refu
     assert inbox_count(bridge.db, "bas") == before + 1
 
 
+NOT_AN_ID = ["abc", "-7", "12.5", "1 OR 1=1", "0", "", "٣", "+5", "1" * 25]
+
+
+@pytest.mark.parametrize("bad_id", NOT_AN_ID)
+def test_an_authentic_delivery_whose_id_is_not_a_positive_integer_is_refused(
+    bridge: Bridge, bad_id: str
+) -> None:
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    token = quote_plus(bridge.keys.app_token)
+    body = f"event=ONCRMDEALUPDATE&data[FIELDS][ID]={quote_plus(bad_id)}&ts=1"
+    answer = httpx.post(
+        f"{bridge.url}/hooks/bitrix24",
+        content=f"{body}&auth[application_token]={token}",
+        headers=form,
+    )
+    assert answer.status_code == 400
+    assert "positive integer" in answer.json()["error"]
+    action = httpx.post(
+        f"{bridge.url}/hooks/bitrix24/actions/issue-invoice",
+        content=f"deal_id={quote_plus(bad_id)}&auth[application_token]={token}",
+        headers=form,
+    )
+    assert action.status_code == 400
+    with bridge.db.read() as conn:
+        stored = select(func.count()).select_from(inbox).where(inbox.c.entity_id == bad_id)
+        assert conn.execute(stored).scalar_one() == 0
+        queued = select(func.count()).select_from(jobs).where(jobs.c.lock_key == f"deal:{bad_id}")
+        assert conn.execute(queued).scalar_one() == 0
+
+
 def test_robot_actions_need_the_token_and_a_well_formed_body(bridge: Bridge) -> None:
     action = f"{bridge.url}/hooks/bitrix24/actions/issue-invoice"
     form = {"content-type": "application/x-www-form-urlencoded"}

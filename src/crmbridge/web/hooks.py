@@ -145,8 +145,7 @@ def _action_event(action: str, body: bytes, token: str | None) -> ChangedEvent:
 
 
 def _deal_id(fields: Mapping[str, str]) -> str:
-    raw = fields.get("document_id[2]") or fields.get("deal_id") or fields.get("ID") or ""
-    deal = raw.removeprefix("DEAL_")
-    if not deal.isdigit():
-        raise WebhookRejected("no deal id (document_id[2]=DEAL_<id> or deal_id)", status=400)
-    return deal
+    for name in ("document_id[2]", "deal_id", "ID"):
+        if name in fields:
+            return b24_events.entity_id(fields[name].removeprefix("DEAL_"), name)
+    raise WebhookRejected("no deal id (document_id[2]=DEAL_<id> or deal_id)", status=400)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,17 @@ log = logging.getLogger("crmbridge.connectors.bitrix24")
 SOURCE = "bitrix24"
 MAX_BODY = 64 * 1024  # a delivery is a few hundred bytes
 _KEPT = ("event", "event_handler_id", "ts", "auth[domain]", "auth[member_id]")
+# A portal's entity ids are positive integers (a BIGINT at most); ASCII digits only, since
+# str.isdigit() also takes "٣" or "²".
+_ENTITY_ID = re.compile(r"[1-9][0-9]{0,17}")
+
+
+def entity_id(raw: str, name: str = "data[FIELDS][ID]") -> str:
+    """The id of a delivery's entity, or 400: anything else would be stored as an event whose
+    job can only fail."""
+    if _ENTITY_ID.fullmatch(raw) is None:
+        raise WebhookRejected(f"{name} must be a positive integer, not {raw[:40]!r}", status=400)
+    return raw
 
 
 def verify_token(fields: dict[str, str], expected_token: str | None) -> None:
@@ -40,16 +52,17 @@ def verify_token(fields: dict[str, str], expected_token: str | None) -> None:
 def parse_delivery(body: bytes, expected_token: str | None) -> list[ChangedEvent]:
     fields = _form(body)
     verify_token(fields, expected_token)
-    event, entity_id = fields.get("event", "").upper(), fields.get("data[FIELDS][ID]", "")
-    if not event or not entity_id:
+    event, raw_id = fields.get("event", "").upper(), fields.get("data[FIELDS][ID]")
+    if not event or raw_id is None:
         raise WebhookRejected("a delivery needs `event` and `data[FIELDS][ID]`", status=400)
+    found = entity_id(raw_id)
     kind = EVENT_KINDS.get(event)
     if kind is None:
         log.info("bitrix24 event %s ignored: no handler", event)
         return []
     payload = {k: fields[k] for k in _KEPT if k in fields}
-    event_id = f"{event}:{entity_id}:{fields.get('ts', '')}"
-    return [ChangedEvent(SOURCE, event_id, event, kind, entity_id, payload)]
+    event_id = f"{event}:{found}:{fields.get('ts', '')}"
+    return [ChangedEvent(SOURCE, event_id, event, kind, found, payload)]
 
 
 def _form(body: bytes) -> dict[str, str]:
@@ -102,13 +115,13 @@ def _offline_event(item: Any) -> ChangedEvent | None:
     name = str(item.get("EVENT_NAME", "")).upper()
     data = item.get("EVENT_DATA")
     fields = data.get("FIELDS") if isinstance(data, Mapping) else None
-    entity_id = fields.get("ID") if isinstance(fields, Mapping) else None
+    raw_id = str(fields.get("ID", "")) if isinstance(fields, Mapping) else ""
     kind = EVENT_KINDS.get(name)
-    if kind is None or entity_id is None:
+    if kind is None or _ENTITY_ID.fullmatch(raw_id) is None:
         # Confirmed with its batch all the same: it would otherwise come back forever.
         log.info("bitrix24 offline event %s ignored (no handler or no entity id)", name or "?")
         return None
     # ID + TIMESTAMP_X: the portal collapses repeated edits into one record and moves its stamp.
     event_id = f"offline:{item.get('ID')}:{item.get('TIMESTAMP_X')}"
     payload = {"message_id": str(item.get("MESSAGE_ID", "")), "at": str(item.get("TIMESTAMP_X"))}
-    return ChangedEvent(SOURCE, event_id, name, kind, str(entity_id), payload)
+    return ChangedEvent(SOURCE, event_id, name, kind, raw_id, payload)
