@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from crmbridge.cli_common import ConfigOption, DatabaseOption, clear_errors, migrated
+from crmbridge.cli_common import ConfigOption, DatabaseOption, clear_errors, existing_db
 from crmbridge.clock import SystemClock
 from crmbridge.config.load import load_config
 from crmbridge.errors import ConfigError
@@ -155,7 +155,7 @@ def register(app: typer.Typer) -> None:
         """List jobs, newest first."""
         with clear_errors():
             flt = job_filter(status, flow, error, since, until)
-            show_jobs(migrated(config, database), flt, limit, as_json)
+            show_jobs(existing_db(config, database), flt, limit, as_json)
 
     @app.command()
     def replay(
@@ -173,7 +173,7 @@ def register(app: typer.Typer) -> None:
             if job_id is None and not any((flow, error, since, until)):
                 raise ConfigError("name a job id, or a filter (--flow, --error, --since, --until)")
             flt = job_filter(None, flow, error, since, until)
-            replay_jobs(migrated(config, database), job_id, flt, dry_run)
+            replay_jobs(existing_db(config, database), job_id, flt, dry_run)
 
     @app.command()
     def trace(
@@ -189,7 +189,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Everything crmbridge did about one deal, company, invoice or product, in time order."""
         with clear_errors():
-            show_trace(migrated(config, database), kind, key, as_json)
+            show_trace(existing_db(config, database), kind, key, as_json)
 
     @app.command()
     def prune(
@@ -203,5 +203,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Remove old inbox events, exchanges, decisions and done jobs (never dead letters)."""
         with clear_errors():
+            db = existing_db(config, database)
             days = older_than_days or (load_config(config).config.retention.days if config else 180)
-            prune_history(migrated(config, database), days, dry_run)
+            prune_history(db, days, dry_run)

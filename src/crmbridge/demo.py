@@ -213,6 +213,12 @@ def run(*, serve: bool = False, folder: Path | None = None) -> int:
         )
         ok = scenario(demo)
         print_trace(demo)
+        console.print(  # the database stays, so the trace can be asked for again
+            f"again: crmbridge trace deal {DEAL} --database sqlite:///{work / 'crmbridge.db'}",
+            soft_wrap=True,
+            highlight=False,
+            markup=False,
+        )
         passed = sum(step.ok for step in demo.steps)
         console.print(f"[bold]{passed} of {len(demo.steps)} steps verified against the sandbox[/]")
         if serve:

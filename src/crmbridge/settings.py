@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from crmbridge.errors import ConfigError
-from crmbridge.store.database import resolve_url
+from crmbridge.store.database import DEFAULT_URL, ENV_VAR
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -91,7 +91,18 @@ def read_config(path: Path, environ: dict[str, str] | None = None) -> dict[str, 
 
 
 def database_url(config: Path | None, environ: dict[str, str] | None = None) -> str:
+    return database_source(config, environ)[0]
+
+
+def database_source(config: Path | None, environ: dict[str, str] | None = None) -> tuple[str, str]:
+    """The database URL and where it came from, in the order that wins: the config's
+    `database:`, then CRMBRIDGE_DATABASE_URL, then the default file in the working folder."""
+    environ = dict(os.environ) if environ is None else environ
     configured = read_config(config, environ).get("database") if config else None
     if configured is not None and not isinstance(configured, str):
         raise ConfigError(f"{config}: database: must be a URL string")
-    return resolve_url(configured, environ)
+    if configured:
+        return configured, f"database: in {config}"
+    if environ.get(ENV_VAR):
+        return environ[ENV_VAR], ENV_VAR
+    return DEFAULT_URL, "the default (crmbridge.db in the working folder)"

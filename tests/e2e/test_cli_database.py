@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -91,3 +92,38 @@ def test_an_unknown_plugin_is_refused(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'p.db'}"
     result = crmbridge("worker", "--database", url, "--plugin", "no.such.module")
     assert_one_clear_line(result, "plugin 'no.such.module' cannot be imported")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("trace", "deal", "1"), ("jobs",), ("replay", "--flow", "clients"), ("prune", "--dry-run")],
+)
+def test_read_commands_refuse_to_create_a_database(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    result = crmbridge(*command, cwd=tmp_path)
+    assert_one_clear_line(result, "no crmbridge database", "crmbridge.db", "the default")
+    assert not (tmp_path / "crmbridge.db").exists()
+    config = tmp_path / "crmbridge.yaml"
+    config.write_text("database: sqlite:///elsewhere.db\n", encoding="utf-8")
+    named = crmbridge(*command, "--config", str(config), cwd=tmp_path)
+    assert_one_clear_line(named, "elsewhere.db", f"database: in {config}")
+    assert not (tmp_path / "elsewhere.db").exists()
+
+
+def test_read_commands_refuse_a_database_without_crmbridge_tables(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.db"
+    sqlite3.connect(empty).close()  # a file, but not ours
+    result = crmbridge("trace", "deal", "1", "--database", f"sqlite:///{empty}")
+    assert_one_clear_line(result, "has no crmbridge tables", "--database")
+    with sqlite3.connect(empty) as conn:
+        tables = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    assert tables == []
+
+
+def test_trace_reads_an_existing_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'here.db'}"
+    assert crmbridge("migrate", "--database", url).returncode == 0
+    result = crmbridge("trace", "deal", "1", "--database", url)
+    assert result.returncode == 0, result.stderr
+    assert "nothing recorded" in result.stdout

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -20,12 +19,6 @@ from crmbridge.errors import DatabaseError
 DEFAULT_URL = "sqlite:///crmbridge.db"
 ENV_VAR = "CRMBRIDGE_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
-
-
-def resolve_url(configured: str | None, environ: dict[str, str] | None = None) -> str:
-    """The config's `database:` if set, else CRMBRIDGE_DATABASE_URL, else a file here."""
-    environ = dict(os.environ) if environ is None else environ
-    return configured or environ.get(ENV_VAR) or DEFAULT_URL
 
 
 def parse_url(raw: str) -> URL:
