@@ -118,6 +118,8 @@ def import_(
             db.dispose()
     for problem in done.problems:
         typer.echo(f"{file.name}: {problem}", err=True)
+    for skipped in done.skipped:
+        typer.echo(f"{file.name}: {skipped}")
     counts = ", ".join(f"{v} {k}" for k, v in done.run.counts.items())
     verdict = "written" if done.written else ("checked only" if dry_run else "NOTHING WRITTEN")
     typer.echo(f"{file.name} ({done.what} → {into}): {verdict}; {counts}")

@@ -1,7 +1,8 @@
 """Ukrainian tax identifiers: ЄДРПОУ (8 digits, legal entities) and РНОКПП (10 digits, persons).
 
-Both carry a check digit. The sandbox seeds valid codes with it, and imports use it to tell a typo
-from a real code before anything is written.
+Both carry a check digit. The clients flow and the manual bridge refuse a code that fails it (a
+typo would make a counterparty no bank statement will ever match), and the sandbox seeds valid
+codes with it. `tax_code_problem` is that one rule for both.
 """
 
 from __future__ import annotations
@@ -48,3 +49,22 @@ def with_edrpou_check(first7: str) -> str:
 
 def with_rnokpp_check(first9: str) -> str:
     return first9 + str(rnokpp_check_digit(first9))
+
+
+def tax_code_problem(code: str, profile: str) -> str | None:
+    """Why a client's tax code cannot be right, or None. BAS Бухгалтерія (`bas-buh`): an
+    8-digit ЄДРПОУ or a 10-digit РНОКПП, with a matching check digit. 1С:БП 3.0 (`bp30`) keeps
+    its ИНН of 10 or 12 digits; only the length is checked there."""
+    lengths = (10, 12) if profile == "bp30" else (8, 10)
+    if not code.isdigit() or not code.isascii():
+        return f"{code!r} must be digits only"
+    if len(code) not in lengths:
+        names = "ИНН has 10 or 12" if profile == "bp30" else "ЄДРПОУ has 8 digits, РНОКПП 10"
+        return f"{code} has {len(code)} digits; an {names}"
+    if profile == "bp30":
+        return None
+    if len(code) == 8 and not is_valid_edrpou(code):
+        return f"{code} fails the ЄДРПОУ check digit (a typo?)"
+    if len(code) == 10 and not is_valid_rnokpp(code):
+        return f"{code} fails the РНОКПП check digit (a typo?)"
+    return None

@@ -308,21 +308,42 @@ def test_invoice_number_and_payment_status_back_into_the_deal(
     assert imported(app, back, into="crm").run.counts["deals unchanged"] == 1
 
 
-def test_companies_into_bas_refuse_a_company_without_a_tax_code_then_partial(
+def test_companies_round_trip_skips_what_the_clients_flow_skips_and_imports_the_rest(
     sandbox: Sandbox, app: Application, tmp_path: Path
 ) -> None:
     path = tmp_path / "companies.xlsx"
     export_file(app.context(), "companies", path, user="olena")
-    result = imported(app, path)
-    assert [str(p) for p in result.problems] == ["row 8, column D «ЄДРПОУ»: empty, but required"]
-    assert counterparties(sandbox, "44003110") == []
-    written = imported(app, path, partial=True)
-    assert written.run.counts["counterparties created"] == 2  # Сонячна Енергія, Київ Ритейл
-    assert written.run.counts["counterparties matched by tax code"] == 4
+    result = imported(app, path)  # no --partial needed: a skipped row is not an error
+    assert result.problems == [] and result.written
+    assert [str(s) for s in result.skipped] == [
+        "row 8, column D «ЄДРПОУ»: company 7 «Прайм Консалт» is skipped: no tax code, so no "
+        "counterparty (as the clients flow does); fill it in the CRM and import again"
+    ]
+    assert result.run.counts["counterparties created"] == 2  # Сонячна Енергія, Київ Ритейл
+    assert result.run.counts["counterparties matched by tax code"] == 4
+    assert result.run.counts["skipped"] == 1
     assert len(counterparties(sandbox, "44003110")) == 1
-    again = imported(app, path, partial=True)
+    again = imported(app, path)
     assert again.run.counts["counterparties already linked"] == 6
     assert len(counterparties(sandbox, "44003110")) == 1
+
+
+def test_a_wrong_check_digit_is_refused_with_its_row_and_column(
+    sandbox: Sandbox, app: Application, tmp_path: Path
+) -> None:
+    path = tmp_path / "companies.csv"
+    good = ["6", "Київ Ритейл", "", "44003110"]
+    typo = ["5", "Сонячна Енергія", "", "44000006"]  # 44000004 with its last digit mistyped
+    sheets.write(path, LAYOUTS["companies"].headers, LAYOUTS["companies"].kinds, [good, typo])
+    result = imported(app, path)
+    assert [str(p) for p in result.problems] == [
+        "row 3, column D «ЄДРПОУ»: 44000006 fails the ЄДРПОУ check digit (a typo?)"
+    ]
+    assert not result.written
+    assert counterparties(sandbox, "44000006") == [] and counterparties(sandbox, "44003110") == []
+    partial = imported(app, path, partial=True)
+    assert partial.run.counts["counterparties created"] == 1
+    assert counterparties(sandbox, "44000006") == []
 
 
 def test_export_narrows_by_date_and_by_a_condition(

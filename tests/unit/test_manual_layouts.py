@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from crmbridge.manual.layouts import LAYOUTS, Problem, parse, recognise, tax_code_problem
+from crmbridge.manual.layouts import LAYOUTS, Problem, parse, recognise
 from crmbridge.manual.sheets import CellError, Table
+from crmbridge.taxcodes import tax_code_problem
 
 DEALS = LAYOUTS["deals"]
 GOOD = {
@@ -95,7 +96,9 @@ def test_a_deals_file_with_a_misspelt_header_is_not_taken_for_companies() -> Non
         ("3100000A", "bas-buh", "'3100000A' must be digits only"),
         ("439871226598", "bp30", None),
         ("31000000", "bp30", "31000000 has 8 digits; an ИНН has 10 or 12"),
+        ("44000006", "bas-buh", "44000006 fails the ЄДРПОУ check digit (a typo?)"),
+        ("3124578960", "bas-buh", "3124578960 fails the РНОКПП check digit (a typo?)"),
     ],
 )
-def test_tax_code_lengths(code: str, profile: str, problem: str | None) -> None:
+def test_tax_code_lengths_and_check_digits(code: str, profile: str, problem: str | None) -> None:
     assert tax_code_problem(code, profile) == problem

@@ -17,7 +17,7 @@ from crmbridge.connectors.base import Record
 from crmbridge.connectors.onec import objects
 from crmbridge.errors import Permanent
 from crmbridge.flows.context import FlowContext, ref_for
-from crmbridge.taxcodes import is_valid_edrpou, is_valid_rnokpp
+from crmbridge.taxcodes import tax_code_problem
 
 FLOW = "clients"
 
@@ -67,19 +67,15 @@ def tax_requisite(requisites: Iterable[Record], profile: str) -> tuple[Record, s
 
 
 def _check_code(ctx: FlowContext, code: str, field: str, entity: tuple[str, str]) -> None:
-    if field == "RQ_INN":
-        if not code.isdigit() or len(code) not in (10, 12):
-            raise Permanent(f"{field} {code!r} of company {entity[1]} is not 10 or 12 digits")
-        return
-    if not code.isdigit() or len(code) not in (8, 10):
+    """Refuse a code that cannot be right (length, digits, check digit): a typo would make a
+    counterparty that no bank statement or import ever matches."""
+    problem = tax_code_problem(code, ctx.config.systems.bas.profile)
+    inputs = {"field": field, "code": code}
+    ctx.decide(FLOW, "tax code", inputs, problem or "valid", entity=entity, matched=not problem)
+    if problem:
         raise Permanent(
-            f"{field} {code!r} of company {entity[1]} is neither an 8-digit ЄДРПОУ nor a "
-            "10-digit РНОКПП: correct it in the CRM"
+            f"{field} of company {entity[1]}: {problem}; correct it in the CRM, then replay"
         )
-    valid = is_valid_edrpou(code) if len(code) == 8 else is_valid_rnokpp(code)
-    # A failing check digit is most likely a typo, but we do not refuse a real business on our
-    # reading of the algorithm: it goes into the trace for a person to see.
-    ctx.decide(FLOW, "tax code check digit", {"code": code}, valid, entity=entity, matched=valid)
 
 
 def ensure_counterparty(

@@ -12,13 +12,14 @@ from crmbridge.connectors.base import Record
 from crmbridge.connectors.onec import objects
 from crmbridge.flows import clients, invoice
 from crmbridge.flows.context import FlowContext, ref_for
-from crmbridge.manual.items import FLOW, Item, client_of, noted
-from crmbridge.manual.layouts import Problem, Row, tax_code_problem
+from crmbridge.manual.items import FLOW, Found, Item, client_of, noted
+from crmbridge.manual.layouts import Problem, Row
 from crmbridge.manual.runlog import Run
+from crmbridge.taxcodes import tax_code_problem
 
 
 # checks ---------------------------------------------------------------------------------
-def check_deals(ctx: FlowContext, rows: list[Row]) -> tuple[list[Item], list[Problem]]:
+def check_deals(ctx: FlowContext, rows: list[Row]) -> Found:
     catalog = {str(p.get("Code") or ""): p for p in objects.products(ctx.bas)}
     profile = ctx.config.systems.bas.profile
     problems: list[Problem] = []
@@ -46,7 +47,7 @@ def check_deals(ctx: FlowContext, rows: list[Row]) -> tuple[list[Item], list[Pro
                 problems.append(Problem(row.number, header, message))
         item.rows.append(row)
         item.data["catalog"] = catalog
-    return list(groups.values()), problems
+    return Found(list(groups.values()), problems)
 
 
 def write_deals(ctx: FlowContext, items: list[Item], run: Run) -> None:

@@ -26,7 +26,7 @@ from crmbridge.connectors.base import Record
 from crmbridge.connectors.onec import objects
 from crmbridge.connectors.onec.payments import paid_amount
 from crmbridge.errors import ConfigError
-from crmbridge.flows import catalog
+from crmbridge.flows import catalog, clients
 from crmbridge.flows.context import FlowContext
 from crmbridge.manual.layouts import What
 from crmbridge.manual.runlog import Run
@@ -49,10 +49,11 @@ def _keep(ctx: FlowContext, where: Expression | None, inputs: dict[str, Any]) ->
     return where is None or bool(ctx.rules.evaluate(where, inputs))
 
 
-def _tax_code(ctx: FlowContext, requisite: Record) -> str:
-    if ctx.config.systems.bas.profile == "bp30":
-        return str(requisite.get("RQ_INN") or "")
-    return str(requisite.get("RQ_EDRPOU") or requisite.get("RQ_DRFO") or "")
+def _with_tax_code(ctx: FlowContext, requisites: list[Record]) -> tuple[Record, str]:
+    """The requisite and tax code the clients flow would take (the same rule, so an export
+    never shows another code than the flow matches by); the first requisite and "" if none."""
+    found = clients.tax_requisite(requisites, ctx.config.systems.bas.profile)
+    return found if found is not None else (next(iter(requisites), {}), "")
 
 
 def _day(value: Any) -> date | None:
@@ -75,7 +76,7 @@ def _deals(
     for deal in ctx.crm.iterate("deal", {"STAGE_ID": stage, **_modified_since(since)}):
         bundle = ctx.crm.deals.bundle(str(deal["ID"]))
         company = bundle["company"] or {}
-        requisite: Record = next(iter(bundle["requisites"]), {})
+        requisite, tax_code = _with_tax_code(ctx, list(bundle["requisites"]))
         inputs = {"deal": bundle["deal"], "company": company, "requisite": requisite}
         if not _keep(ctx, where, inputs):
             continue
@@ -91,7 +92,7 @@ def _deals(
                 int(company["ID"]) if company else None,
                 company.get("TITLE"),
                 requisite.get("RQ_COMPANY_FULL_NAME") or company.get("TITLE"),
-                _tax_code(ctx, requisite),
+                tax_code,
                 codes.get(str(row.get("PRODUCT_ID")), ""),
                 row.get("PRODUCT_NAME"),
                 quantity,
@@ -115,7 +116,7 @@ def _companies(
 ) -> Iterator[list[Any]]:
     for company in ctx.crm.iterate("company", _modified_since(since)):
         full = ctx.crm.companies.with_requisites(str(company["ID"]))
-        requisite: Record = next(iter(full["REQUISITES"]), {})
+        requisite, tax_code = _with_tax_code(ctx, list(full["REQUISITES"]))
         if not _keep(ctx, where, {"company": full, "requisite": requisite}):
             continue
         run.touched("company", str(company["ID"]))
@@ -123,7 +124,7 @@ def _companies(
             int(company["ID"]),
             full.get("TITLE"),
             requisite.get("RQ_COMPANY_FULL_NAME") or full.get("TITLE"),
-            _tax_code(ctx, requisite),
+            tax_code,
         ]
 
 

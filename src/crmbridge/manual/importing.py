@@ -3,6 +3,8 @@
 Every row is validated before anything is written; each problem names its row and column. With
 any problem nothing is written, unless `partial`, which writes the valid records and skips the
 rest (a deal with one bad row is skipped whole: an invoice missing a line is worse than none).
+A row the flow itself would skip (a company without a tax code) is not a problem: it is skipped
+and listed in the report, and the other rows are written.
 
 Writes go through the same code and keys as the flows, so a second import of the same file, or an
 import of a deal the middleware already invoiced, finds what exists and creates nothing:
@@ -27,10 +29,11 @@ from crmbridge.errors import ConfigError
 from crmbridge.flows import clients, invoice, payments
 from crmbridge.flows.context import FlowContext, ref_for
 from crmbridge.manual import deals, sheets
-from crmbridge.manual.items import FLOW, Item, client_of, noted
-from crmbridge.manual.layouts import Layout, Problem, Row, parse, recognise, tax_code_problem
+from crmbridge.manual.items import FLOW, Found, Item, client_of, noted
+from crmbridge.manual.layouts import Layout, Problem, Row, parse, recognise
 from crmbridge.manual.runlog import Run
 from crmbridge.manual.sheets import CellError, Table
+from crmbridge.taxcodes import tax_code_problem
 
 
 @dataclass
@@ -38,6 +41,7 @@ class Checked:
     layout: Layout
     items: list[Item]
     problems: list[Problem]
+    skipped: list[Problem]
 
 
 def direction(config: Config, layout: Layout, into: Side) -> None:
@@ -61,11 +65,14 @@ def check(ctx: FlowContext, table: Table, into: Side) -> Checked:
     direction(ctx.config, layout, into)
     rows, problems = parse(layout, table)
     if any(p.row == 1 for p in problems):  # a required column is missing: no row can be read
-        return Checked(layout, [], [_lettered(table, p) for p in problems])
-    items, more = _CHECKS[layout.what](ctx, rows)
-    kept, skipped = _whole(layout, table, items, {p.row for p in [*problems, *more]})
-    everything = [_lettered(table, p) for p in [*problems, *more, *skipped]]
-    return Checked(layout, kept, sorted(everything, key=_position))
+        return Checked(layout, [], [_lettered(table, p) for p in problems], [])
+    found = _CHECKS[layout.what](ctx, rows)
+    kept, dropped = _whole(
+        layout, table, found.items, {p.row for p in [*problems, *found.problems]}
+    )
+    everything = [_lettered(table, p) for p in [*problems, *found.problems, *dropped]]
+    skipped = [_lettered(table, p) for p in found.skipped]
+    return Checked(layout, kept, sorted(everything, key=_position), skipped)
 
 
 def _whole(
@@ -102,14 +109,22 @@ def write(ctx: FlowContext, checked: Checked, run: Run) -> None:
 
 
 # companies → counterparties -----------------------------------------------------------------------
-def _check_companies(ctx: FlowContext, rows: list[Row]) -> tuple[list[Item], list[Problem]]:
+def _check_companies(ctx: FlowContext, rows: list[Row]) -> Found:
     profile = ctx.config.systems.bas.profile
-    problems = [
-        Problem(r.number, "ЄДРПОУ", why)
-        for r in rows
-        if (why := tax_code_problem(r.values["tax_code"], profile))
-    ]
-    return [Item(f"company {r.values['company_id']}", [r]) for r in rows], problems
+    found = Found([], [])
+    for row in rows:
+        code, company = row.values["tax_code"], f"company {row.values['company_id']}"
+        if code is None:
+            skip = (
+                f"{company} «{row.values['company']}» is skipped: no tax code, so no "
+                "counterparty (as the clients flow does); fill it in the CRM and import again"
+            )
+            found.skipped.append(Problem(row.number, "ЄДРПОУ", skip))
+        elif problem := tax_code_problem(code, profile):
+            found.problems.append(Problem(row.number, "ЄДРПОУ", problem))
+        else:
+            found.items.append(Item(company, [row]))
+    return found
 
 
 def _write_companies(ctx: FlowContext, items: list[Item], run: Run) -> None:
@@ -130,7 +145,7 @@ def _write_companies(ctx: FlowContext, items: list[Item], run: Run) -> None:
 
 
 # products → CRM ----------------------------------------------------------------------------------
-def _check_products(ctx: FlowContext, rows: list[Row]) -> tuple[list[Item], list[Problem]]:
+def _check_products(ctx: FlowContext, rows: list[Row]) -> Found:
     catalog = {str(p.get("Code") or ""): p for p in objects.products(ctx.bas)}
     problems, items = [], []
     for row in rows:
@@ -140,7 +155,7 @@ def _check_products(ctx: FlowContext, rows: list[Row]) -> tuple[list[Item], list
             problems.append(Problem(row.number, "Код товару", message))
         else:
             items.append(Item(f"product {row.values['product_code']}", [row], {"bas": product}))
-    return items, problems
+    return Found(items, problems)
 
 
 def _write_products(ctx: FlowContext, items: list[Item], run: Run) -> None:
@@ -168,7 +183,7 @@ def _write_products(ctx: FlowContext, items: list[Item], run: Run) -> None:
 
 
 # invoices → deal fields ---------------------------------------------------------------------------
-def _check_invoices(ctx: FlowContext, rows: list[Row]) -> tuple[list[Item], list[Problem]]:
+def _check_invoices(ctx: FlowContext, rows: list[Row]) -> Found:
     problems, items = [], []
     for row in rows:
         deal = ctx.crm.get("deal", str(row.values["deal_id"]))
@@ -177,7 +192,7 @@ def _check_invoices(ctx: FlowContext, rows: list[Row]) -> tuple[list[Item], list
             problems.append(Problem(row.number, "Угода №", message))
         else:
             items.append(Item(f"invoice {row.values['number']}", [row], {"deal": deal}))
-    return items, problems
+    return Found(items, problems)
 
 
 def _write_invoices(ctx: FlowContext, items: list[Item], run: Run) -> None:
@@ -191,7 +206,7 @@ def _write_invoices(ctx: FlowContext, items: list[Item], run: Run) -> None:
         noted(ctx, run, ("deal", str(deal["ID"])), item, {"changed": changed, "state": state})
 
 
-Check = Callable[[FlowContext, list[Row]], tuple[list[Item], list[Problem]]]
+Check = Callable[[FlowContext, list[Row]], Found]
 Write = Callable[[FlowContext, list[Item], Run], None]
 _CHECKS: dict[str, Check] = {
     "deals": deals.check_deals,

@@ -8,7 +8,7 @@ from typing import Any
 
 from crmbridge.flows import clients
 from crmbridge.flows.context import FlowContext
-from crmbridge.manual.layouts import Row
+from crmbridge.manual.layouts import Problem, Row
 from crmbridge.manual.runlog import Run
 
 FLOW = "manual"
@@ -26,6 +26,16 @@ class Item:
     @property
     def numbers(self) -> list[int]:
         return [r.number for r in self.rows]
+
+
+@dataclass
+class Found:
+    """What a file's rows amount to: the records to write, the problems that stop a row, and
+    the rows skipped the way the flow skips such a record (not errors, but in the report)."""
+
+    items: list[Item]
+    problems: list[Problem]
+    skipped: list[Problem] = field(default_factory=list)
 
 
 def noted(ctx: FlowContext, run: Run, entity: tuple[str, str], item: Item, result: Any) -> None:

@@ -26,6 +26,7 @@ class Column:
     required: bool = False
     minimum: Decimal | None = None  # values below are refused
     exclusive: bool = False  # the minimum itself is refused too (a quantity of 0)
+    blank: bool = False  # a required column whose empty cell is the flow's to judge, not an error
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,8 @@ COMPANY = Column("Компанія №", "company_id", "int", required=True, min
 COMPANY_NAME = Column("Компанія", "company", "text", required=True)
 FULL_NAME = Column("Повна назва", "full_name", "text")
 TAX_CODE = Column("ЄДРПОУ", "tax_code", "code", required=True)
+# A company without a tax code is a prospect: the clients flow skips it, and so does an import.
+PROSPECT_TAX_CODE = Column("ЄДРПОУ", "tax_code", "code", required=True, blank=True)
 PRODUCT_CODE = Column("Код товару", "product_code", "code", required=True)
 PRODUCT = Column("Товар", "product", "text", required=True)
 
@@ -78,7 +81,7 @@ LAYOUTS: dict[What, Layout] = {
     "companies": Layout(
         "companies",
         "client",
-        (COMPANY, COMPANY_NAME, FULL_NAME, TAX_CODE),
+        (COMPANY, COMPANY_NAME, FULL_NAME, PROSPECT_TAX_CODE),
         unique=("company_id",),
         marker="Компанія №",
     ),
@@ -185,7 +188,7 @@ def _cell(
 
     if sheets.parse_text(cell) == "":
         out[column.key] = None
-        return problem("empty, but required") if column.required else None
+        return problem("empty, but required") if column.required and not column.blank else None
     try:
         value = _PARSERS[column.kind](cell)
     except CellError as exc:
@@ -206,15 +209,3 @@ _PARSERS: dict[Kind, Any] = {
     "date": sheets.parse_date,
     "decimal": sheets.parse_decimal,
 }
-
-
-def tax_code_problem(code: str, profile: str) -> str | None:
-    """Why a tax code cannot be right, or None: ЄДРПОУ 8 digits or РНОКПП 10 (bas-buh); ИНН 10
-    or 12 digits (bp30). The check digit is not a reason to refuse (see flows/clients)."""
-    lengths = (10, 12) if profile == "bp30" else (8, 10)
-    if not code.isdigit():
-        return f"{code!r} must be digits only"
-    if len(code) not in lengths:
-        names = "ИНН has 10 or 12" if profile == "bp30" else "ЄДРПОУ has 8 digits, РНОКПП 10"
-        return f"{code} has {len(code)} digits; an {names}"
-    return None

@@ -35,6 +35,7 @@ class Run:
     correlation_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     counts: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # rows skipped as the flow skips them
     entities: dict[tuple[str, str], list[int]] = field(default_factory=dict)  # → row numbers
 
     def count(self, name: str, n: int = 1) -> None:
@@ -50,6 +51,7 @@ class Run:
             "sha256": self.sha256,
             "counts": self.counts,
             "errors": self.errors[:200],
+            "skipped": self.skipped[:200],
         }
 
 

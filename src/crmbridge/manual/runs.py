@@ -39,6 +39,7 @@ class Imported:
     what: What
     problems: list[Problem]
     written: bool
+    skipped: list[Problem]
 
 
 def import_file(
@@ -53,7 +54,10 @@ def import_file(
         run.count("invalid rows", len({p.row for p in checked.problems}))
         run.count("records", len(checked.items))
         run.errors = [str(p) for p in checked.problems]
+        run.skipped = [str(p) for p in checked.skipped]
+        if checked.skipped:
+            run.count("skipped", len(checked.skipped))
         write = not dry_run and bool(checked.items) and (partial or not checked.problems)
         if write:
             importing.write(ctx, checked, run)
-    return Imported(run, checked.layout.what, checked.problems, write)
+    return Imported(run, checked.layout.what, checked.problems, write, checked.skipped)
