@@ -273,6 +273,7 @@ def _scheduler(application: Application | None, db: Database) -> Scheduler:
         payments.poll_every if payments else None,
         catalog.poll_every if catalog else None,
         check.every if check else None,
+        payments.sweep_every if payments else None,
     )
     if config.retention.enabled:
         periodic.append(Periodic("prune", config.retention.every, {"days": config.retention.days}))

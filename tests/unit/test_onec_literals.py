@@ -102,3 +102,20 @@ def test_basic_auth_encodes_cyrillic_user_as_utf8_and_hides_password() -> None:
     assert sent.headers["Authorization"] == basic_header("Адміністратор", "s3cret-pass")
     assert "s3cret" not in repr(auth) and "s3cret" not in str(auth)
     assert sent.headers["Authorization"][6:] not in repr(auth)
+
+
+def test_or_groups_keep_each_encoded_filter_within_the_budget() -> None:
+    from urllib.parse import quote
+
+    from crmbridge.connectors.onec import query
+
+    refs = [f"00000000-0000-0000-0000-{n:012d}" for n in range(40)]
+
+    def condition(ref: str) -> str:
+        return query.composite_eq("Сделка", ref, "Document_СчетНаОплатуПокупателю")
+
+    groups = list(query.or_groups(refs, condition))
+    assert [r for g in groups for r in g] == refs  # every key once, in order
+    assert len(groups) > 1
+    for group in groups:
+        assert len(quote(query.any_of(group, condition), safe="")) <= query.FILTER_BUDGET

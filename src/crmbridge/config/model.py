@@ -112,6 +112,11 @@ class TaskSpec(Strict):
 class PaymentsFlow(Strict):
     enabled: bool = True
     poll_every: float = Field(default=60.0, gt=0)
+    # The sweep finds receipts entered with an old date (month-end catch-up), which the poll by
+    # `Date` has passed: every `sweep_every` seconds, for invoices issued in the last
+    # `sweep_days` and not yet paid in full.
+    sweep_every: float = Field(default=3600.0, gt=0, description="Seconds between two sweeps.")
+    sweep_days: int = Field(default=90, ge=1, description="How old an invoice may be to be swept.")
     paid_stage: str = "UC_PAID"
     status_field: str = "UF_CRM_PAYMENT_STATUS"
     statuses: dict[PaymentState, str] = Field(default_factory=_default_statuses)

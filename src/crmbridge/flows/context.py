@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from crmbridge import correlation
@@ -108,6 +109,12 @@ class FlowContext:
 
     def crm_id(self, entity: str, bas_ref: str) -> str | None:
         return links.crm_id(self.db, entity, bas_ref)
+
+    def links_without(
+        self, entity: str, since: datetime, effect: tuple[str, str]
+    ) -> list[tuple[str, str]]:
+        """Links made since `since` with no effect `effect[0]<crm id>effect[1]<Ref_Key>`."""
+        return links.without_effect(self.db, entity, since, effect)
 
     def cached(self, name: str, load: Any) -> Any:
         """Per-process constants read from a system once (our organisation, the currency)."""

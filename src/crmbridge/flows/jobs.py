@@ -64,6 +64,9 @@ def handlers(context: Callable[[], FlowContext]) -> dict[str, Handler]:
     def on_poll_payments(job: JobContext) -> None:
         poll_payments(context(), job)
 
+    def on_sweep_payments(job: JobContext) -> None:
+        sweep_payments(context(), job)
+
     def on_invoice_payment(job: JobContext) -> None:
         payments.apply_payment(context(), str(job.payload["invoice"]))
 
@@ -79,6 +82,7 @@ def handlers(context: Callable[[], FlowContext]) -> dict[str, Handler]:
         "issue-invoice": on_issue_invoice,
         "company-changed": on_company_changed,
         "poll-payments": on_poll_payments,
+        "sweep-payments": on_sweep_payments,
         "invoice-payment": on_invoice_payment,
         "sync-catalog": on_sync_catalog,
     }
@@ -133,6 +137,20 @@ def company_changed(ctx: FlowContext, company_id: str) -> str:
 def poll_payments(ctx: FlowContext, job: JobContext) -> int:
     """Read new posted receipts; enqueue one job per paid invoice; then move the cursor."""
     found, cursor = payments.poll(ctx, cursors.get(job.db, PAYMENTS_CURSOR))
+    _enqueue_paid(ctx, job, found)
+    cursors.put(job.db, PAYMENTS_CURSOR, cursor, ctx.clock.now())
+    return len(found)
+
+
+def sweep_payments(ctx: FlowContext, job: JobContext) -> int:
+    """Receipts paying open invoices, whatever their date: the same jobs as the poll's, and a
+    receipt the poll handed out already is the same job (its dedupe key), so nothing twice."""
+    found = payments.sweep(ctx)
+    _enqueue_paid(ctx, job, found)
+    return len(found)
+
+
+def _enqueue_paid(ctx: FlowContext, job: JobContext, found: list[payments.PaidInvoice]) -> None:
     with job.db.write() as conn:
         for paid in found:
             deal_id = payments.deal_of(ctx, paid.invoice_ref)
@@ -145,8 +163,6 @@ def poll_payments(ctx: FlowContext, job: JobContext) -> int:
                 correlation_id=job.job.correlation_id,
             )
             job_sql.enqueue(conn, new, ctx.clock.now())
-    cursors.put(job.db, PAYMENTS_CURSOR, cursor, ctx.clock.now())
-    return len(found)
 
 
 CATALOG_CURSOR = "catalog:sync"

@@ -1,9 +1,13 @@
 """Payment → CRM: posted receipts in BAS move the deal to "Paid" and give the rep a task.
 
-The poller reads posted bank and cash receipts by cursor and names the invoices they pay; for
-each, `apply_payment` sums the invoice's posted payments (partial payments count), writes the
-payment status into the deal, and on full payment moves the deal to the paid stage and creates a
-"ship the order" task for the deal's responsible rep, due the next working day. Each step is in
+The poller reads posted bank and cash receipts by cursor and names the invoices they pay. The
+cursor is the receipts' `Date` (1C keeps no modification time), so a statement entered today for
+a payment dated two weeks ago would be behind it for good: the sweep asks BAS, for the invoices
+crmbridge issued that are not paid yet (a bounded set: `sweep_days`), which receipts pay them,
+whatever their date. Both hand the same paid invoices to the same job. For each, `apply_payment`
+sums the invoice's posted payments (partial payments count), writes the payment status into the
+deal, and on full payment moves the deal to the paid stage and creates a "ship the order" task
+for the deal's responsible rep, due the next working day. Each step is in
 the effect ledger, so a repeated or replayed job changes nothing twice.
 """
 
@@ -15,6 +19,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from crmbridge.config.model import PaymentsFlow
 from crmbridge.connectors.base import Record
 from crmbridge.connectors.onec import payments as bas_payments
 from crmbridge.connectors.onec import query
@@ -25,6 +30,8 @@ from crmbridge.flows.invoice import write_deal_fields
 FLOW = "payments"
 RECEIPT_KINDS = {"payment": BANK_RECEIPTS, "cash_payment": CASH_RECEIPTS}
 _MARKER = re.compile(r"\[crm:deal:(\d+)\]")
+# The effect marking an invoice's deal as moved to the paid stage: paid:deal:<id>:invoice:<ref>.
+PAID = ("paid:deal:", ":invoice:")
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,19 @@ def poll(
                 )
         state[kind] = page.cursor
     return found, state
+
+
+def sweep(ctx: FlowContext) -> list[PaidInvoice]:
+    """Invoices crmbridge issued in the last `sweep_days`, not yet paid in full, that posted
+    receipts pay, whatever the receipts' date."""
+    flow = ctx.config.flows.payments
+    days = flow.sweep_days if flow is not None else PaymentsFlow().sweep_days
+    since = ctx.clock.now() - timedelta(days=days)
+    open_refs = [ref for _deal, ref in ctx.links_without("invoice", since, PAID)]
+    return [
+        PaidInvoice(invoice_ref, str(doc["Ref_Key"]), str(doc.get("DataVersion", "")))
+        for invoice_ref, doc in bas_payments.receipts_paying(ctx.bas, open_refs)
+    ]
 
 
 def invoices_paid_by(ctx: FlowContext, entity_set: str, doc: Record) -> set[str]:
@@ -117,7 +137,7 @@ def _on_paid(ctx: FlowContext, deal: Record, invoice: Record) -> None:
     flow = ctx.config.flows.payments
     deal_id, ref = str(deal["ID"]), str(invoice["Ref_Key"])
     entity = ("deal", deal_id)
-    stage_key = f"paid:deal:{deal_id}:invoice:{ref}"
+    stage_key = f"{PAID[0]}{deal_id}{PAID[1]}{ref}"
     if flow is not None and not ctx.done(stage_key):
         if deal.get("STAGE_ID") != flow.paid_stage:
             ctx.crm.put("deal", {"STAGE_ID": flow.paid_stage}, key=deal_id)

@@ -107,8 +107,15 @@ class Scheduler:
 
 
 def periodic_jobs(
-    poll_payments: float | None, sync_catalog: float | None = None, reconcile: float | None = None
+    poll_payments: float | None,
+    sync_catalog: float | None = None,
+    reconcile: float | None = None,
+    sweep_payments: float | None = None,
 ) -> list[Periodic]:
-    jobs = [Periodic("poll-payments", poll_payments)] if poll_payments else []
-    jobs += [Periodic("sync-catalog", sync_catalog)] if sync_catalog else []
-    return jobs + ([Periodic("reconcile", reconcile)] if reconcile else [])
+    every = {
+        "poll-payments": poll_payments,
+        "sweep-payments": sweep_payments,
+        "sync-catalog": sync_catalog,
+        "reconcile": reconcile,
+    }
+    return [Periodic(flow, seconds) for flow, seconds in every.items() if seconds]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import exists, literal, select
 
 from crmbridge.store.database import Database, upsert_insert
-from crmbridge.store.schema import links
+from crmbridge.store.schema import effects, links
 
 
 def bas_ref(db: Database, entity: str, crm_id: str) -> str | None:
@@ -55,3 +55,19 @@ def all_for(db: Database, entity: str) -> dict[str, str]:
     with db.read() as conn:
         rows = conn.execute(select(links.c.crm_id, links.c.bas_ref).where(links.c.entity == entity))
         return {str(crm): str(ref) for crm, ref in rows}
+
+
+def without_effect(
+    db: Database, entity: str, since: datetime, key: tuple[str, str]
+) -> list[tuple[str, str]]:
+    """(CRM id, Ref_Key) of the entity's links made since `since` for which no effect
+    `key[0] + crm_id + key[1] + bas_ref` is recorded: e.g. the invoices not yet seen paid."""
+    effect_key = literal(key[0]) + links.c.crm_id + literal(key[1]) + links.c.bas_ref
+    query = (
+        select(links.c.crm_id, links.c.bas_ref)
+        .where(links.c.entity == entity, links.c.created_at >= since)
+        .where(~exists().where(effects.c.key == effect_key))
+        .order_by(links.c.created_at)
+    )
+    with db.read() as conn:
+        return [(str(crm), str(ref)) for crm, ref in conn.execute(query)]

@@ -20,7 +20,7 @@ from crmbridge.connectors.onec.connector import BasConnector
 from crmbridge.connectors.onec.profile import PAYMENT_ROWS, RECEIPTS
 
 KEYS_PER_REQUEST = 20
-_HEAD = ("Ref_Key", "Number", "Date", "Posted", "DeletionMark")
+_HEAD = ("Ref_Key", "Number", "Date", "Posted", "DeletionMark", "DataVersion")
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,28 @@ def payments_for_invoice(bas: BasConnector, invoice_ref: str) -> list[Payment]:
             if not doc.get("DeletionMark"):
                 found.append(_payment(entity_set, doc, amounts[str(doc["Ref_Key"])]))
     return sorted(found, key=lambda p: (p.date, p.number))
+
+
+def receipts_paying(bas: BasConnector, invoice_refs: list[str]) -> list[tuple[str, Record]]:
+    """(invoice Ref_Key, receipt) for every posted, not deleted receipt with rows paying one of
+    the invoices, whatever its date: what the sweep of open invoices reads. The rows are found
+    by the invoices, in `or` groups that fit a URL, then their documents by key."""
+    link = bas.profile.payment_link
+    found: list[tuple[str, Record]] = []
+    for entity_set in RECEIPTS:
+        pays: dict[str, set[str]] = defaultdict(set)  # receipt Ref_Key → the invoices it pays
+        for group in query.or_groups(invoice_refs, link.condition):
+            condition = query.any_of(group, link.condition)
+            rows = bas.client.find(
+                f"{entity_set}_{PAYMENT_ROWS}",
+                query.Query(filter=condition, select=("Ref_Key", *link.fields)),
+            )
+            for row in rows:
+                pays[str(row["Ref_Key"])].update(r for r in group if link.links(row, r))
+        for doc in _documents(bas, entity_set, sorted(pays)):
+            if doc.get("Posted") and not doc.get("DeletionMark"):
+                found += [(invoice, doc) for invoice in sorted(pays[str(doc["Ref_Key"])])]
+    return found
 
 
 def paid_amount(bas: BasConnector, invoice_ref: str) -> Decimal:

@@ -6,8 +6,9 @@ helpers that emit literals through `literals`, never by pasting user text into `
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from urllib.parse import quote
 
 from crmbridge.connectors.onec import literals
 
@@ -32,6 +33,34 @@ def all_of(*conditions: str | None) -> str | None:
     if not parts:
         return None
     return " and ".join(f"({c})" if " or " in c else c for c in parts)
+
+
+# Characters of `$filter` as sent (percent-encoded: a Cyrillic letter is 6) that an `or` group
+# may take: IIS refuses a query string over 2,048 bytes by default and 1C answers over-long URLs
+# with 404 (reference §1.13), and $select and paging need the rest.
+FILTER_BUDGET = 1500
+
+
+def or_groups(keys: Sequence[str], condition: Callable[[str], str]) -> Iterator[list[str]]:
+    """`keys` in groups whose `condition`s joined with `or` stay within FILTER_BUDGET once
+    encoded; one key per group at least."""
+    group: list[str] = []
+    size = 0
+    for key in keys:
+        cost = len(quote(condition(key), safe="")) + len(" or ")
+        if group and size + cost > FILTER_BUDGET:
+            yield group
+            group, size = [], 0
+        group.append(key)
+        size += cost
+    if group:
+        yield group
+
+
+def any_of(keys: Sequence[str], condition: Callable[[str], str]) -> str:
+    return " or ".join(
+        f"({condition(k)})" if " and " in condition(k) else condition(k) for k in keys
+    )
 
 
 def matching(fields: Mapping[str, object]) -> str | None:
