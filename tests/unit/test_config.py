@@ -153,3 +153,110 @@ def test_every_missing_environment_variable_is_listed_with_its_line() -> None:
         "BAS_PASSWORD": "secret",
     }
     assert check(load_config(real, env)) == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "    odata_url: ${CRMBRIDGE_SANDBOX_URL:-http://127.0.0.1:8765}/bas/odata/standard.odata/",
+            "    odata_url: 127.0.0.1:8765/bas/odata/standard.odata/",
+            "systems.bas.odata_url: '127.0.0.1:8765/bas/odata/standard.odata/' has no scheme: "
+            "write http://… or https://…",
+        ),
+        (
+            "    odata_url: ${CRMBRIDGE_SANDBOX_URL:-http://127.0.0.1:8765}/bas/odata/standard.odata/",
+            "    odata_url: http://127.0.0.1:8765/bas/",
+            "systems.bas.odata_url: 'http://127.0.0.1:8765/bas/' is not the OData root of a "
+            "publication: it ends with /odata/standard.odata/ "
+            "(here http://127.0.0.1:8765/bas/odata/standard.odata/)",
+        ),
+        (
+            "    webhook_url: ${CRMBRIDGE_SANDBOX_URL:-http://127.0.0.1:8765}/bitrix24/rest/1/sandbox/",
+            "    webhook_url: portal.bitrix24.ua/rest/1/sandbox/",
+            "systems.crm.webhook_url: a Bitrix24 inbound webhook URL looks like "
+            "https://<portal>/rest/<user>/<code>/",
+        ),
+    ],
+)
+def test_system_urls_are_checked_without_the_systems(
+    tmp_path: Path, old: str, new: str, expected: str
+) -> None:
+    problems = [str(p) for p in check(load_config(write(tmp_path, example((old, new))), {}))]
+    assert len(problems) == 1 and problems[0].endswith(expected), problems
+    assert "/rest/1/sandbox" not in problems[0]  # a webhook's code is a password
+
+
+def test_an_unknown_cel_function_or_method_is_named(tmp_path: Path) -> None:
+    text = example(
+        ("      Description: company.TITLE", "      Description: company.TITLE.lower()"),
+        ('      NAME: product["Description"]', '      NAME: trim(product["Description"])'),
+    )
+    problems = [str(p) for p in check(load_config(write(tmp_path, text), {}))]
+    assert len(problems) == 2, problems
+    assert "mappings.client.fields.Description: unknown CEL function lower()" in problems[0]
+    assert "mappings.product.fields.NAME: unknown CEL function trim()" in problems[1]
+    assert "register your own under functions:" in problems[0]
+
+
+def test_a_registered_function_and_the_engines_own_are_known(tmp_path: Path) -> None:
+    text = example(
+        (
+            "      Description: company.TITLE",
+            "      Description: 'company.TITLE.startsWith(\"ТОВ\") ? slug(company.TITLE) : \"\"'",
+        )
+    )
+    text += "functions:\n  slug: tests.unit.test_config:slug\n"
+    assert check(load_config(write(tmp_path, text), {})) == []
+
+
+def slug(value: str) -> str:
+    return value.lower()
+
+
+def test_every_function_the_check_calls_known_runs_in_the_engine() -> None:
+    # The list the check trusts must be what the CEL engine really has: each one is run.
+    import cel
+
+    from crmbridge.config.expressions import ENGINE_FUNCTIONS
+
+    examples = {
+        "size": 'size("ab") == 2',
+        "has": "has(a.b)",
+        "contains": '"ab".contains("a")',
+        "startsWith": '"ab".startsWith("a")',
+        "endsWith": '"ab".endsWith("b")',
+        "matches": '"ab".matches("a.*")',
+        "string": 'string(1) == "1"',
+        "int": 'int("1") == 1',
+        "uint": "uint(1) == 1u",
+        "double": "double(1) == 1.0",
+        "bytes": 'bytes("a") == b"a"',
+        "duration": 'duration("1s") == duration("1s")',
+        "timestamp": 'timestamp("2020-01-01T00:00:00Z").getFullYear() == 2020',
+        "type": "type(1) == int",
+        "dyn": "dyn(1) == 1",
+        "all": "[1].all(x, x > 0)",
+        "exists": "[1].exists(x, x > 0)",
+        "exists_one": "[1].exists_one(x, x > 0)",
+        "map": "[1].map(x, x * 2) == [2]",
+        "filter": "[1, 2].filter(x, x > 1) == [2]",
+        **{
+            name: f'timestamp("2020-01-02T03:04:05Z").{name}() >= 0'
+            for name in (
+                "getFullYear",
+                "getMonth",
+                "getDate",
+                "getDayOfMonth",
+                "getDayOfWeek",
+                "getDayOfYear",
+                "getHours",
+                "getMinutes",
+                "getSeconds",
+                "getMilliseconds",
+            )
+        },
+    }
+    assert set(examples) == set(ENGINE_FUNCTIONS)
+    for name, source in examples.items():
+        assert cel.compile(source).execute({"a": {"b": 1}}) is True, name

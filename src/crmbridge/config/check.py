@@ -8,11 +8,13 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
-from crmbridge.config.expressions import compile_expression
+from crmbridge.config.expressions import ENGINE_FUNCTIONS, compile_expression
 from crmbridge.config.load import LoadedConfig
 from crmbridge.config.locate import Located
 from crmbridge.config.model import Mapping
+from crmbridge.connectors.bitrix24.auth import Webhook
 from crmbridge.errors import ConfigError
 
 # What a mapping's expressions may read, by (entity, direction): the record(s) the built-in flow
@@ -36,6 +38,7 @@ def check(loaded: LoadedConfig) -> list[Located]:
     problems += _expressions(loaded)
     problems += _flows(loaded)
     problems += _functions(loaded)
+    problems += _urls(loaded)
     return problems
 
 
@@ -98,11 +101,19 @@ def _expression(
         expression = compile_expression(source)
     except ConfigError as exc:
         return [loaded.at(where, exc.message)]
-    unknown = sorted(expression.variables - allowed - set(loaded.config.functions))
+    custom = set(loaded.config.functions)
+    unknown = sorted(expression.variables - allowed - custom)
     if unknown:
         names = ", ".join(sorted(allowed))
         return [loaded.at(where, f"unknown name {', '.join(unknown)} (this mapping has {names})")]
-    return []
+    return [
+        loaded.at(
+            where,
+            f"unknown CEL function {name}() (the engine has {', '.join(sorted(ENGINE_FUNCTIONS))}; "
+            "register your own under functions:)",
+        )
+        for name in sorted(expression.calls - ENGINE_FUNCTIONS - custom)
+    ]
 
 
 def _flows(loaded: LoadedConfig) -> list[Located]:
@@ -134,6 +145,31 @@ def _functions(loaded: LoadedConfig) -> list[Located]:
             resolve_function(target)
         except ConfigError as exc:
             problems.append(loaded.at(("functions", name), exc.message))
+    return problems
+
+
+ODATA_ROOT = "/odata/standard.odata/"
+
+
+def _urls(loaded: LoadedConfig) -> list[Located]:
+    """The systems' addresses, as far as they can be judged without calling them."""
+    systems, problems = loaded.config.systems, []
+    try:
+        Webhook(systems.crm.webhook_url.get_secret_value())
+    except ConfigError as exc:  # its message never repeats the URL: the code is a password
+        problems.append(loaded.at(("systems", "crm", "webhook_url"), exc.message))
+    odata = systems.bas.odata_url
+    parts = urlsplit(odata)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        message = f"{odata!r} has no scheme: write http://… or https://…"
+        problems.append(loaded.at(("systems", "bas", "odata_url"), message))
+    elif not parts.path.endswith(ODATA_ROOT):
+        root = odata.rstrip("/") + ODATA_ROOT
+        message = (
+            f"{odata!r} is not the OData root of a publication: it ends with {ODATA_ROOT} "
+            f"(here {root})"
+        )
+        problems.append(loaded.at(("systems", "bas", "odata_url"), message))
     return problems
 
 
