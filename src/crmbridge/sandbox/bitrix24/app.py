@@ -19,7 +19,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from crmbridge.sandbox.bitrix24 import files, pages
-from crmbridge.sandbox.bitrix24.rest import RestEndpoint, no_webhook
+from crmbridge.sandbox.bitrix24.rest import Credentials, RestEndpoint
 from crmbridge.sandbox.bitrix24.state import Portal
 from crmbridge.sandbox.bitrix24.wire import parse_php_query, to_int
 
@@ -53,13 +53,17 @@ def build_app(
     endpoint: RestEndpoint, portal: Portal, issue_invoice: Callable[[int], None]
 ) -> Starlette:
     async def rest(request: Request) -> Response:
-        user, code = request.path_params["user"], request.path_params["code"]
+        creds = Credentials(request.path_params["user"], request.path_params["code"])
         method = _method_name(request.path_params["method"])
         params = await read_params(request)
-        return await run_in_threadpool(endpoint.serve, user, code, method, params)
+        return await run_in_threadpool(endpoint.serve, creds, method, params)
 
-    async def rest_without_webhook(request: Request) -> Response:
-        return no_webhook()
+    async def rest_with_token(request: Request) -> Response:
+        params = await read_params(request)
+        token = params.pop("auth", None)
+        creds = Credentials(token=str(token) if isinstance(token, str) and token else None)
+        method = _method_name(request.path_params["method"])
+        return await run_in_threadpool(endpoint.serve, creds, method, params)
 
     async def home(request: Request) -> Response:
         return HTMLResponse(pages.deal_list(portal, request.scope.get("root_path", "")))
@@ -83,7 +87,7 @@ def build_app(
             Route("/", home),
             Route("/sandbox/deals/{deal_id:int}/invoice", invoice, methods=["POST"]),
             Route("/rest/{user}/{code}/{method}", rest, methods=["GET", "POST"]),
-            Route("/rest/{method}", rest_without_webhook, methods=["GET", "POST"]),
+            Route("/rest/{method}", rest_with_token, methods=["GET", "POST"]),
             Route("/bitrix/components/bitrix/crm.deal.show/show_file.php", download),
             Route("/disk/downloadFile/{file_id:int}/", download),
         ]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from crmbridge.clock import Clock
+from crmbridge.sandbox.bitrix24.auth import PORTAL, Caller
 from crmbridge.sandbox.bitrix24.state import Portal
 from crmbridge.sandbox.bitrix24.wire import RestError
 
@@ -42,7 +43,11 @@ class Context:
     events: Emitter
     clock: Clock
     urls: Urls
-    user_id: int = 1
+    caller: Caller = PORTAL  # who this call runs as (rights, user, application)
+
+    @property
+    def user_id(self) -> int:
+        return self.caller.user_id
 
 
 @dataclass(frozen=True)
@@ -60,7 +65,12 @@ def method_not_found() -> RestError:
 
 
 def call(table: dict[str, Handler], ctx: Context, method: str, params: dict[str, Any]) -> Reply:
-    """Run one method under the portal lock; method names are case-insensitive."""
+    """Run one method under the portal lock; method names are case-insensitive.
+
+    The caller's rights are checked first: a method of a scope it lacks is refused even when the
+    sandbox does not emulate that method (the portal knows it; we only know its scope).
+    """
+    ctx.caller.check(method)
     handler = table.get(method.lower())
     if handler is None:
         raise method_not_found()

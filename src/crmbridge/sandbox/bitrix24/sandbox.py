@@ -8,13 +8,22 @@ import httpx
 from starlette.applications import Starlette
 
 from crmbridge.clock import Clock, SystemClock
-from crmbridge.sandbox.bitrix24 import crm, deals, event_methods, tasks, timeline
+from crmbridge.sandbox.bitrix24 import (
+    crm,
+    deals,
+    event_methods,
+    system_methods,
+    tasks,
+    timeline,
+)
 from crmbridge.sandbox.bitrix24.app import build_app
+from crmbridge.sandbox.bitrix24.auth import InboundWebhook, Webhooks
 from crmbridge.sandbox.bitrix24.dispatch import Context, Handler, Urls
 from crmbridge.sandbox.bitrix24.events import EventHub
 from crmbridge.sandbox.bitrix24.limits import LeakyBucket
 from crmbridge.sandbox.bitrix24.records import INVOICE_STAGE
 from crmbridge.sandbox.bitrix24.rest import WEBHOOK_CODE, WEBHOOK_USER, RestEndpoint
+from crmbridge.sandbox.bitrix24.scopes import DEFAULT
 from crmbridge.sandbox.bitrix24.state import load_seed
 from crmbridge.sandbox.control import SandboxControl
 from crmbridge.sandbox.seed import Seed
@@ -48,9 +57,9 @@ class Bitrix24Sandbox:
             control, self.clock, self.urls, outgoing_webhook=outgoing_webhook, transport=transport
         )
         self._ctx = Context(self.portal, self.events, self.clock, self.urls)
-        self._endpoint = RestEndpoint(
-            self._ctx, self._methods(), control, LeakyBucket(self.clock, rate=rate, burst=burst)
-        )
+        self.webhooks = Webhooks()
+        limiter = LeakyBucket(self.clock, rate=rate, burst=burst)
+        self._endpoint = RestEndpoint(self._ctx, self._methods(), control, limiter, self.webhooks)
         self.app: Starlette = build_app(self._endpoint, self.portal, self.issue_invoice)
 
     def _methods(self) -> dict[str, Handler]:
@@ -58,12 +67,23 @@ class Bitrix24Sandbox:
         for part in (crm.methods(), deals.methods(), timeline.methods(), tasks.methods()):
             table.update(part)
         table.update(event_methods.methods(self.events))
+        table.update(system_methods.methods(table))
         return table
 
     @property
     def webhook_url(self) -> str:
         """The inbound webhook base, ending with a slash."""
         return f"{self.urls.portal}/rest/{WEBHOOK_USER}/{WEBHOOK_CODE}/"
+
+    def create_webhook(self, user: int = 1, scopes: list[str] | None = None) -> str:
+        """What an admin does in the UI: a new inbound webhook; returns its base URL.
+
+        Raises ValueError for a scope the portal does not know."""
+        hook = self.webhooks.create(user, scopes if scopes is not None else sorted(DEFAULT))
+        return self.webhook_base(hook)
+
+    def webhook_base(self, hook: InboundWebhook) -> str:
+        return f"{self.urls.portal}/rest/{hook.user_id}/{hook.code}/"
 
     # plain-Python helpers -------------------------------------------------------------------
     def call(self, method: str, params: dict[str, Any] | None = None) -> Any:
@@ -94,11 +114,16 @@ class Bitrix24Sandbox:
 
     # persistence ----------------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
-        return {"portal": self.portal.snapshot(), "events": self.events.snapshot()}
+        return {
+            "portal": self.portal.snapshot(),
+            "events": self.events.snapshot(),
+            "webhooks": self.webhooks.snapshot(),
+        }
 
     def restore(self, data: dict[str, Any]) -> None:
         self.portal.restore(data["portal"])
         self.events.restore(data["events"])
+        self.webhooks.restore(data.get("webhooks", []))
 
     def close(self) -> None:
         """Stop the event sender thread (events still queued are sent first)."""
