@@ -133,6 +133,7 @@ class Sandbox:
             Route("/sandbox/stats/reset", self._reset_stats, methods=["POST"]),
             Route("/sandbox/faults", self._faults, methods=["POST", "DELETE"]),
             Mount("/sandbox/bitrix24", routes=bitrix24_admin.routes(self.bitrix24)),
+            *self.bitrix24.oauth_routes(),
             Mount("/bitrix24", app=self.bitrix24.app),
             Mount("/bas", app=self.bas.app),
         ]

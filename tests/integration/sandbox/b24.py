@@ -55,7 +55,7 @@ def running_portal(**options: Any) -> Iterator[Portal]:
     port = free_port()
     public = f"http://127.0.0.1:{port}"
     sandbox = Bitrix24Sandbox(build(), control, public_url=public, clock=clock, **options)
-    root = Starlette(routes=[Mount("/bitrix24", app=sandbox.app)])
+    root = Starlette(routes=[*sandbox.oauth_routes(), Mount("/bitrix24", app=sandbox.app)])
     with ExitStack() as stack:
         stack.callback(sandbox.close)
         base = stack.enter_context(serve_app(root, port=port))

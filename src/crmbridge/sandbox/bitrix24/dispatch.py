@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from crmbridge.clock import Clock
 from crmbridge.sandbox.bitrix24.auth import PORTAL, Caller
@@ -26,6 +28,16 @@ class Urls:
     @property
     def portal(self) -> str:
         return self.public_url.rstrip("/") + self.prefix
+
+    @property
+    def host(self) -> str:
+        """The portal's domain as `auth[domain]` prints it (host:port in the sandbox)."""
+        return urlsplit(self.public_url).netloc
+
+    @property
+    def member_id(self) -> str:
+        """The portal's stable id (`auth[member_id]`): 32 hex digits, derived from the host."""
+        return hashlib.md5(self.host.encode()).hexdigest()
 
     def file_link(self, owner: int, field: str, file_id: int) -> str:
         return (

@@ -8,12 +8,10 @@ retried. Changes made through REST fire events too, so an integration can loop, 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import queue
 import threading
 from dataclasses import asdict, dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -115,16 +113,15 @@ class EventHub:
             self._outbox.put([("__url__", url), *self.payload(event, handler_id, entity_id)])
 
     def payload(self, event: str, handler_id: int, entity_id: int) -> list[tuple[str, str]]:
-        host = urlsplit(self._urls.public_url).netloc
         return [
             ("event", event),
             ("event_handler_id", str(handler_id)),
             ("data[FIELDS][ID]", str(entity_id)),
             ("ts", str(int(self._clock.now().timestamp()))),
-            ("auth[domain]", host),
+            ("auth[domain]", self._urls.host),
             ("auth[client_endpoint]", f"{self._urls.portal}/rest/"),
             ("auth[server_endpoint]", "https://oauth.bitrix.info/rest/"),
-            ("auth[member_id]", hashlib.md5(host.encode()).hexdigest()),
+            ("auth[member_id]", self._urls.member_id),
             ("auth[application_token]", APPLICATION_TOKEN),
         ]
 

@@ -8,7 +8,9 @@ caller's rights (scope, application context) before the method's own checks.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -20,7 +22,7 @@ from crmbridge.sandbox.bitrix24.limits import LeakyBucket
 from crmbridge.sandbox.bitrix24.wire import RestError, time_block
 from crmbridge.sandbox.control import SandboxControl
 
-__all__ = ["WEBHOOK_CODE", "WEBHOOK_USER", "Credentials", "RestEndpoint", "no_auth"]
+__all__ = ["WEBHOOK_CODE", "WEBHOOK_USER", "Credentials", "RestEndpoint", "envelope", "no_auth"]
 
 # The reference's checklist (crm-apis.md §1.10) asks for a 503 with an HTML body when the portal
 # is down: under overload or maintenance the front server answers with a page, not JSON
@@ -48,12 +50,15 @@ class RestEndpoint:
     control: SandboxControl
     limiter: LeakyBucket
     webhooks: Webhooks
+    tokens: Callable[[str], Caller]  # an application's access token → its caller, or RestError
 
     def authenticate(self, creds: Credentials) -> Caller:
         if creds.user is not None and creds.code is not None:
             hook = self.webhooks.find(creds.user, creds.code)
             if hook is not None:
                 return hook.caller()
+        elif creds.token:
+            return self.tokens(creds.token)
         raise no_auth()
 
     def serve(self, creds: Credentials, method: str, params: dict[str, Any]) -> Response:
@@ -108,6 +113,11 @@ def _envelope(reply: Reply, timing: dict[str, Any]) -> dict[str, Any]:
         body["total"] = reply.total
     body["time"] = timing
     return body
+
+
+def envelope(result: Any, started: datetime) -> dict[str, Any]:
+    """`{"result": …, "time": …}` for an answer that took no measurable time."""
+    return _envelope(Reply(result), time_block(started, 0.0))
 
 
 def _error(error: RestError) -> JSONResponse:
