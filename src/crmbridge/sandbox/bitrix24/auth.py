@@ -47,6 +47,8 @@ class Caller:
         scope = scopes.scope_of(method)
         if scope is not None and not scopes.granted(scope, self.scopes):
             raise scopes.insufficient(self.token_word)
+        if self.app is None and scopes.app_only(method):
+            raise scopes.wrong_auth_type()
 
 
 PORTAL = Caller(1, scopes.KNOWN, app=None, internal=True)

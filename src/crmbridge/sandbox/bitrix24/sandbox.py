@@ -69,7 +69,9 @@ class Bitrix24Sandbox:
         self.webhooks = Webhooks()
         self.apps = apps.LocalApps()
         self.oauth = OAuthServer(self.apps, self.clock, self.urls, lifetime=token_lifetime)
-        self._installer = Installer(self.apps, self.oauth, self.clock)
+        self._installer = Installer(
+            self.apps, self.oauth, self.events, self.clock, self.urls, transport
+        )
         limiter = LeakyBucket(self.clock, rate=rate, burst=burst)
         self._endpoint = RestEndpoint(
             self._ctx, self._methods(), control, limiter, self.webhooks, self.oauth.caller
@@ -86,7 +88,7 @@ class Bitrix24Sandbox:
         table: dict[str, Handler] = {}
         for part in (crm.methods(), deals.methods(), timeline.methods(), tasks.methods()):
             table.update(part)
-        table.update(event_methods.methods(self.events))
+        table.update(event_methods.methods(self.events, self.apps))
         table.update(apps.methods(self.apps))
         table.update(system_methods.methods(table))
         return table
