@@ -19,8 +19,16 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from crmbridge.connectors.bitrix24.wire import (
+    AuthRefused,
+    ExpiredToken,
+    InsufficientScope,
+    WrongAuthType,
+)
 from crmbridge.connectors.http import HttpCaller
-from crmbridge.errors import Permanent
+from crmbridge.errors import CrmbridgeError, Permanent
+
+INSTALL_HANDLER = "<crmbridge address>/hooks/bitrix24/install"
 
 OAUTH_SERVER = "https://oauth.bitrix.info"
 
@@ -99,6 +107,24 @@ class OAuthApp:
                 return True  # another thread renewed it while we waited
             self._store.save(self._refresh(current))
             return True
+
+    def reload(self, used: str | None) -> bool:
+        return self._store.load().access_token != used
+
+    def advice(self, error: CrmbridgeError) -> str | None:
+        reinstall = f"reinstall the application in Bitrix24 (its handler is {INSTALL_HANDLER})"
+        if isinstance(error, InsufficientScope) and error.scope:
+            return (
+                f"add `{error.scope}` to the local application's permissions in Bitrix24 "
+                "(Applications → Developer resources → Integrations) and reinstall it"
+            )
+        if isinstance(error, AuthRefused):
+            return f"the portal refused the application's token: {reinstall}"
+        if isinstance(error, ExpiredToken):
+            return reinstall
+        if isinstance(error, WrongAuthType):
+            return None
+        return None
 
     def _refresh(self, current: Tokens) -> Tokens:
         params = {
