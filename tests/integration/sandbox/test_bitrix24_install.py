@@ -75,6 +75,16 @@ def test_a_failed_install_delivery_is_not_retried(portal: Portal, receiver: Rece
     assert portal.sandbox.install_app(nobody.client_id).delivered is None
 
 
+def test_the_drop_events_fault_loses_the_install_delivery(
+    portal: Portal, receiver: Receiver
+) -> None:
+    app = portal.sandbox.apps.register(scopes=["crm"], handler=receiver.url)
+    portal.control.set_fault("bitrix24", "drop_events")
+    lost = portal.sandbox.install_app(app.client_id)
+    assert lost.delivered is None and receiver.forms == []
+    assert lost.app.installed and lost.auth["access_token"]
+
+
 def test_events_bound_by_an_app_carry_its_application_token(
     portal: Portal, receiver: Receiver
 ) -> None:

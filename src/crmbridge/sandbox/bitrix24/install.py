@@ -13,7 +13,8 @@ which `bitrix24/b24pysdk:b24pysdk/credentials/oauth_token.py` and `auth.py` read
 auth. `auth[domain]` is the portal's address there, not the authorization server's.
 
 The sandbox posts at once and waits for the answer (the portal sends it through its queue);
-like every event it is sent once and never retried (`api-reference/events/index.md`).
+like every event it is sent once and never retried (`api-reference/events/index.md`), and the
+`drop_events` fault loses it.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from crmbridge.sandbox.bitrix24.auth import random_code
 from crmbridge.sandbox.bitrix24.dispatch import Urls
 from crmbridge.sandbox.bitrix24.events import EventHub
 from crmbridge.sandbox.bitrix24.oauth import OAuthServer
+from crmbridge.sandbox.control import SandboxControl
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class Installer:
         events: EventHub,
         clock: Clock,
         urls: Urls,
+        control: SandboxControl,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self._apps = apps
@@ -58,6 +61,7 @@ class Installer:
         self._events = events
         self._clock = clock
         self._urls = urls
+        self._control = control
         self._transport = transport
 
     def install(self, client_id: str, user_id: int = 1) -> Installation:
@@ -71,7 +75,7 @@ class Installer:
         return Installation(app, form, self._deliver(app.handler, form))
 
     def _deliver(self, handler: str, form: list[tuple[str, str]]) -> int | None:
-        if not handler:
+        if not handler or self._control.fault("bitrix24", "drop_events") is not None:
             return None
         with (
             contextlib.suppress(httpx.HTTPError),

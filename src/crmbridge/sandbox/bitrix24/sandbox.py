@@ -70,7 +70,7 @@ class Bitrix24Sandbox:
         self.apps = apps.LocalApps()
         self.oauth = OAuthServer(self.apps, self.clock, self.urls, lifetime=token_lifetime)
         self._installer = Installer(
-            self.apps, self.oauth, self.events, self.clock, self.urls, transport
+            self.apps, self.oauth, self.events, self.clock, self.urls, control, transport
         )
         limiter = LeakyBucket(self.clock, rate=rate, burst=burst)
         self._endpoint = RestEndpoint(
