@@ -11,7 +11,7 @@ nothing to install: 404.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -28,7 +28,7 @@ WEBHOOK_MODE = "systems.crm.auth is webhook: only auth: oauth has an application
 
 @dataclass(frozen=True)
 class Installed:
-    application_token: str
+    application_token: str = field(repr=False)
     unbound: list[str]  # events that could not be bound
 
 

@@ -26,6 +26,7 @@ from tests.support.sandbox import running_sandbox
 __all__ = [
     "APPLICATION_TOKEN",
     "WEBHOOK_CODE",
+    "b24_app",
     "b24_app_connector",
     "b24_connector",
     "sandbox_and_connector",
@@ -45,22 +46,37 @@ def b24_connector(
 
 
 def b24_app_connector(
-    sandbox: Sandbox, client: httpx.Client, scopes: tuple[str, ...] = ("crm", "task")
+    sandbox: Sandbox,
+    client: httpx.Client,
+    scopes: tuple[str, ...] = ("crm", "task"),
+    db: Database | None = None,
 ) -> Bitrix24Connector:
     """A connector for a local application installed on the sandbox portal just now."""
+    return b24_app(sandbox, client, scopes, db)[0]
+
+
+def b24_app(
+    sandbox: Sandbox,
+    client: httpx.Client,
+    scopes: tuple[str, ...] = ("crm", "task"),
+    db: Database | None = None,
+) -> tuple[Bitrix24Connector, dict[str, str]]:
+    """`b24_app_connector` and the installation's secrets by name (tokens, client secret)."""
     app = sandbox.bitrix24.apps.register(scopes=list(scopes), handler="")
     auth = sandbox.bitrix24.install_app(app.client_id).auth
     tokens = Tokens(auth["access_token"], auth["refresh_token"], auth["client_endpoint"])
-    return connect_app(
+    connector = connect_app(
         client,
         client_id=app.client_id,
         client_secret=app.client_secret,
         store=MemoryTokenStore(tokens),
         limiter=bitrix24_limiter(rate=1000, burst=1000),
-        recorder=None,
+        recorder=JournalRecorder(db) if db is not None else None,
         application_token=auth["application_token"],
         oauth_server=sandbox.settings.public_url,
     )
+    secrets = {k: auth[k] for k in ("access_token", "refresh_token", "application_token")}
+    return connector, {**secrets, "client_secret": app.client_secret}
 
 
 @contextmanager
