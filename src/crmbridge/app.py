@@ -12,8 +12,13 @@ from dataclasses import dataclass, field
 import httpx
 
 from crmbridge.clock import Clock, SystemClock
-from crmbridge.config.model import Config
-from crmbridge.connectors.bitrix24 import connector as bitrix24
+from crmbridge.config.model import Bitrix24System, Config
+from crmbridge.connectors.bitrix24 import (
+    Bitrix24Connector,
+    DatabaseTokenStore,
+    connect,
+    connect_app,
+)
 from crmbridge.connectors.http import JournalRecorder
 from crmbridge.connectors.onec import wiring as bas
 from crmbridge.connectors.ratelimit import bas_limiter, bitrix24_limiter
@@ -34,6 +39,7 @@ class Application:
     rules: Rules | None = None
     metrics: Metrics = field(default_factory=Metrics)  # this process's registry (/metrics)
     _client: httpx.Client | None = None
+    _crm: Bitrix24Connector | None = None
     _context: FlowContext | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -54,19 +60,46 @@ class Application:
                 self._context = self._build_context()
             return self._context
 
+    def bitrix24(self) -> Bitrix24Connector:
+        """The CRM connector alone (the install route needs it without BAS's)."""
+        with self._lock:
+            return self._bitrix24()
+
+    def _bitrix24(self) -> Bitrix24Connector:
+        if self._crm is None:
+            self._crm = self._connect_bitrix24(self.config.systems.crm)
+        return self._crm
+
+    def _connect_bitrix24(self, crm: Bitrix24System) -> Bitrix24Connector:
+        limiter = bitrix24_limiter(rate=crm.rate, burst=crm.burst, processes=crm.processes)
+        recorder = JournalRecorder(self.db, self.metrics)
+        if crm.auth == "oauth":
+            assert crm.client_id and crm.client_secret  # the config's validator saw to it
+            return connect_app(
+                self.client,
+                client_id=crm.client_id,
+                client_secret=crm.client_secret.get_secret_value(),
+                store=DatabaseTokenStore(self.db, self.clock),
+                limiter=limiter,
+                recorder=recorder,
+                oauth_server=crm.oauth_server,
+                portal=crm.portal,
+                clock=self.clock,
+            )
+        assert crm.webhook_url and crm.application_token
+        return connect(
+            self.client,
+            crm.webhook_url.get_secret_value(),
+            limiter=limiter,
+            recorder=recorder,
+            application_token=crm.application_token.get_secret_value(),
+            clock=self.clock,
+        )
+
     def _build_context(self) -> FlowContext:
         systems = self.config.systems
         recorder = JournalRecorder(self.db, self.metrics)
-        crm = bitrix24.connect(
-            self.client,
-            systems.crm.webhook_url.get_secret_value(),
-            limiter=bitrix24_limiter(
-                rate=systems.crm.rate, burst=systems.crm.burst, processes=systems.crm.processes
-            ),
-            recorder=recorder,
-            application_token=systems.crm.application_token.get_secret_value(),
-            clock=self.clock,
-        )
+        crm = self._bitrix24()
         accounting = bas.connect(
             bas.BasSettings(
                 odata_url=systems.bas.odata_url,

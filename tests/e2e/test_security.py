@@ -19,7 +19,7 @@ import json
 import secrets
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote, quote_plus
@@ -31,7 +31,6 @@ from sqlalchemy import func, select
 from crmbridge.connectors.onec.webhooks import WebhookSecret, sign
 from crmbridge.sandbox.bas.sandbox import USER as BAS_USER
 from crmbridge.sandbox.bitrix24 import events as sandbox_events
-from crmbridge.sandbox.bitrix24 import rest as sandbox_rest
 from crmbridge.sandbox.server import Sandbox
 from crmbridge.store.database import Database, open_database
 from crmbridge.store.schema import inbox, jobs, metadata
@@ -100,7 +99,6 @@ def _config(keys: Secrets, folder: Path) -> Path:
 @pytest.fixture(scope="module")
 def bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bridge]:
     folder = tmp_path_factory.mktemp("security")
-    keys = Secrets()
     db_url = f"sqlite:///{folder / 'secure.db'}"
     port = free_port()
     with (
@@ -108,7 +106,8 @@ def bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bridge]:
         running_sandbox(outgoing_webhook=f"http://127.0.0.1:{port}/hooks/bitrix24") as sandbox,
     ):
         # The emulators take this run's credentials instead of their fixed ones.
-        patch.setattr(sandbox_rest, "WEBHOOK_CODE", keys.code)
+        hook = sandbox.bitrix24.create_webhook(user=1)
+        keys = replace(Secrets(), code=hook.rstrip("/").rsplit("/", 1)[1])
         patch.setattr(sandbox_events, "APPLICATION_TOKEN", keys.app_token)
         sandbox.bas.credentials = (BAS_USER, keys.bas_password)
         env = {

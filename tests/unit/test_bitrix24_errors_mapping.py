@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from crmbridge.connectors.bitrix24 import wire
+from crmbridge.connectors.bitrix24 import batch, wire
 from crmbridge.connectors.http import RemoteNotFound, Unavailable
 from crmbridge.errors import Permanent, Retryable
 
@@ -52,12 +52,15 @@ def test_throttle_pauses_only_for_limit_answers(
             answer(400, {"error": "", "error_description": "ID is not defined or invalid."}),
             Permanent,
         ),
-        (answer(401, {"error": "NO_AUTH_FOUND", "error_description": "Wrong"}), Permanent),
+        (answer(401, {"error": "NO_AUTH_FOUND", "error_description": "Wrong"}), wire.AuthRefused),
         (
             answer(401, {"error": "expired_token", "error_description": "expired"}),
             wire.ExpiredToken,
         ),
-        (answer(403, {"error": "insufficient_scope", "error_description": "scope"}), Permanent),
+        (
+            answer(403, {"error": "insufficient_scope", "error_description": "scope"}),
+            wire.InsufficientScope,
+        ),
         (answer(404, {"error": "ERROR_METHOD_NOT_FOUND", "error_description": "x"}), Permanent),
         (answer(302, text="", Location="https://new.bitrix24.com/rest/1/x/"), Permanent),
     ],
@@ -86,3 +89,33 @@ def test_envelope_of_a_list_page() -> None:
         "crm.deal.list", answer(200, {"result": [{"ID": "1"}], "next": 50, "total": 51})
     )
     assert (env.result, env.next, env.total) == ([{"ID": "1"}], 50, 51)
+
+
+def test_a_missing_scope_names_the_scope_the_method_needs() -> None:
+    body = {
+        "error": "insufficient_scope",
+        "error_description": "The request requires higher privileges than provided by the webhook",
+    }
+    with pytest.raises(wire.InsufficientScope) as caught:
+        wire.envelope("tasks.task.add", answer(401, body))
+    assert caught.value.scope == "task" and isinstance(caught.value, Permanent)
+    assert "`task`" in str(caught.value)
+
+
+def test_a_missing_scope_inside_a_batch_names_the_commands_scope() -> None:
+    sent = {
+        "deal": batch.Command("crm.deal.get", {"id": 1}),
+        "task": batch.Command("tasks.task.list"),
+    }
+    answer_ = {
+        "result": {"deal": {"ID": "1"}},
+        "result_error": {"task": {"error": "insufficient_scope", "error_description": ""}},
+    }
+    error = batch.parse(sent, answer_).errors["task"]
+    assert isinstance(error, wire.InsufficientScope) and error.scope == "task"
+
+
+@pytest.mark.parametrize("code", ["NO_AUTH_FOUND", "INVALID_CREDENTIALS", "invalid_token"])
+def test_refused_credentials_are_their_own_permanent_error(code: str) -> None:
+    with pytest.raises(wire.AuthRefused):
+        wire.envelope("crm.deal.get", answer(401, {"error": code, "error_description": "x"}))

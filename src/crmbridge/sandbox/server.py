@@ -1,8 +1,9 @@
 """One sandbox process: both emulators on one port, plus the control endpoints and an index page.
 
-`GET /sandbox/stats` and `POST /sandbox/faults` are for tests and benchmarks; `/` links the two
-demo pages. With a state file the emulators' data is saved every few seconds and at shutdown, and
-loaded at start, so a restart keeps what the demo did.
+`GET /sandbox/stats` and `POST /sandbox/faults` are for tests and benchmarks;
+`/sandbox/bitrix24/...` does what a portal admin does in the UI (`bitrix24/admin.py`); `/` links
+the two demo pages. With a state file the emulators' data is saved every few seconds and at
+shutdown, and loaded at start, so a restart keeps what the demo did.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from starlette.routing import Mount, Route
 
 from crmbridge.sandbox import seed as seeding
 from crmbridge.sandbox.bas.sandbox import PASSWORD, USER, BasSandbox
+from crmbridge.sandbox.bitrix24 import admin as bitrix24_admin
 from crmbridge.sandbox.bitrix24.sandbox import Bitrix24Sandbox
 from crmbridge.sandbox.control import FAULT_MODES, SYSTEMS, SandboxControl
 
@@ -130,6 +132,8 @@ class Sandbox:
             Route("/sandbox/stats", self._stats, methods=["GET"]),
             Route("/sandbox/stats/reset", self._reset_stats, methods=["POST"]),
             Route("/sandbox/faults", self._faults, methods=["POST", "DELETE"]),
+            Mount("/sandbox/bitrix24", routes=bitrix24_admin.routes(self.bitrix24)),
+            *self.bitrix24.oauth_routes(),
             Mount("/bitrix24", app=self.bitrix24.app),
             Mount("/bas", app=self.bas.app),
         ]

@@ -205,3 +205,21 @@ decisions = Table(
     Index(None, "correlation_id"),
     Index(None, "at"),
 )
+
+# OAuth tokens of an installed Bitrix24 application, one row per installation (store/tokens.py).
+# The tokens are secrets: nothing reads this table but the connector's token store.
+oauth_tokens = Table(
+    "oauth_tokens",
+    metadata,
+    Column("installation", String(100), primary_key=True),  # e.g. bitrix24
+    Column("access_token", Text, nullable=False),
+    Column("refresh_token", Text, nullable=False),
+    Column("client_endpoint", Text, nullable=False),  # https://<portal>/rest/
+    Column("member_id", String(64), nullable=False),
+    Column("application_token", Text, nullable=False),  # verifies the app's event deliveries
+    Column("scope", Text, nullable=False),
+    Column("expires_at", UTCDateTime),
+    Column("refreshing_until", UTCDateTime),  # a process renewing the pair holds it until then
+    Column("installed_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)

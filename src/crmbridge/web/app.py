@@ -14,9 +14,9 @@ from crmbridge import __version__
 from crmbridge.app import Application
 from crmbridge.connectors.onec.webhooks import WebhookSecret
 from crmbridge.errors import ConfigError
-from crmbridge.web import api, dashboard
+from crmbridge.web import api, dashboard, install
 from crmbridge.web.auth import Auth, AuthGate
-from crmbridge.web.hooks import Intake, router
+from crmbridge.web.hooks import AppToken, Intake, router
 from crmbridge.web.metrics import metrics_router
 
 NO_CREDENTIALS = (
@@ -32,6 +32,12 @@ _REFUSALS: dict[int | str, dict[str, Any]] = {
     404: {"description": "unknown action"},
     413: {"description": "body over 1 MiB (not stored)"},
 }
+_INSTALL_REFUSALS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "not an ONAPPINSTALL delivery (nothing stored)"},
+    403: {"description": "forged: another portal, application or token (nothing stored)"},
+    404: {"description": "systems.crm.auth is webhook: nothing to install"},
+    503: {"description": "the authorization server cannot be asked now (nothing stored)"},
+}
 
 
 def create_app(application: Application, *, auth: bool = True) -> FastAPI:
@@ -45,7 +51,7 @@ def create_app(application: Application, *, auth: bool = True) -> FastAPI:
     intake = Intake(
         application.db,
         application.clock,
-        systems.crm.application_token.get_secret_value(),
+        _bitrix24_token(application),
         WebhookSecret(secret.get_secret_value()) if secret else None,
     )
     web = FastAPI(
@@ -56,6 +62,9 @@ def create_app(application: Application, *, auth: bool = True) -> FastAPI:
         redoc_url=None,
     )
     web.include_router(router(intake), tags=["intake"], responses=_REFUSALS)
+    web.include_router(
+        install.router(application, intake.b24_token), tags=["intake"], responses=_INSTALL_REFUSALS
+    )
     web.include_router(api.router(application))
     web.include_router(metrics_router(application.metrics))  # behind the API token (AuthGate)
     gate = Auth(settings, enabled=auth)
@@ -80,3 +89,12 @@ def create_app(application: Application, *, auth: bool = True) -> FastAPI:
         return JSONResponse({"status": "ready"})
 
     return web
+
+
+def _bitrix24_token(application: Application) -> AppToken:
+    """What Bitrix24 deliveries must carry: the configured outgoing webhook's application token,
+    or (auth: oauth) the installed application's."""
+    crm = application.config.systems.crm
+    if crm.auth == "oauth":
+        return install.stored_app_token(application)
+    return AppToken(crm.application_token.get_secret_value() if crm.application_token else None)

@@ -11,10 +11,11 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from crmbridge.clock import Clock
@@ -28,13 +29,40 @@ from crmbridge.store.group_commit import GroupCommit
 from crmbridge.store.jobs import NewJob
 
 MAX_BODY = 1024 * 1024
+T = TypeVar("T")
+
+
+class AppToken:
+    """The token Bitrix24 deliveries must carry: the outgoing webhook's, fixed in the config, or
+    (`auth: oauth`) the installed application's, read from the database by `load` and cached.
+    A delivery that does not match the cached token makes one fresh read: another serve process
+    may have taken a reinstall meanwhile."""
+
+    def __init__(self, fixed: str | None = None, load: Callable[[], str | None] | None = None):
+        self._token = fixed
+        self._load = load
+
+    async def expected(self, *, fresh: bool = False) -> str | None:
+        if self._load is not None and (fresh or self._token is None):
+            self._token = await run_in_threadpool(self._load)
+        return self._token
+
+    @property
+    def reloadable(self) -> bool:
+        return self._load is not None
+
+    def installed(self, token: str) -> None:
+        self._token = token
+
+    def __repr__(self) -> str:
+        return f"AppToken({'stored' if self._load else 'configured'})"
 
 
 @dataclass(frozen=True)
 class Intake:
     db: Database
     clock: Clock
-    b24_token: str | None
+    b24_token: AppToken
     bas_secret: bas_webhooks.WebhookSecret | None
     # Concurrent deliveries share one commit (see store/group_commit.py); answered after it.
     committer: GroupCommit = field(init=False, repr=False, compare=False)
@@ -43,7 +71,7 @@ class Intake:
         object.__setattr__(self, "committer", GroupCommit(self.db))
 
 
-async def _body(request: Request) -> bytes:
+async def read_body(request: Request) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
         raise WebhookRejected("the body is larger than 1 MiB", status=413)
@@ -88,7 +116,8 @@ def router(intake: Intake) -> APIRouter:
     @api.post("/hooks/bitrix24")
     async def bitrix24(request: Request) -> JSONResponse:
         try:
-            events = b24_events.parse_delivery(await _body(request), intake.b24_token)
+            body = await read_body(request)
+            events = await _verified(intake, lambda t: b24_events.parse_delivery(body, t))
         except WebhookRejected as exc:
             return JSONResponse({"error": exc.message}, status_code=exc.status)
         return JSONResponse(await _accept(intake, events, flow_jobs.jobs_for))
@@ -96,7 +125,8 @@ def router(intake: Intake) -> APIRouter:
     @api.post("/hooks/bitrix24/actions/{action}")
     async def bitrix24_action(action: str, request: Request) -> JSONResponse:
         try:
-            event = _action_event(action, await _body(request), intake.b24_token)
+            body = await read_body(request)
+            event = await _verified(intake, lambda t: _action_event(action, body, t))
         except WebhookRejected as exc:
             return JSONResponse({"error": exc.message}, status_code=exc.status)
         job = flow_jobs.action_job(action, event.entity_id)
@@ -109,13 +139,28 @@ def router(intake: Intake) -> APIRouter:
         try:
             if intake.bas_secret is None:
                 raise WebhookRejected("no BAS webhook secret is configured")
-            body = await _body(request)
+            body = await read_body(request)
             events = bas_webhooks.parse(intake.bas_secret, body, request.headers, intake.clock)
         except WebhookRejected as exc:
             return JSONResponse({"error": exc.message}, status_code=exc.status)
         return JSONResponse(await _accept(intake, events, _bas_jobs))
 
     return api
+
+
+async def _verified(intake: Intake, parse: Callable[[str | None], T]) -> T:
+    """`parse` with the expected application token; once more with a fresh one if it refused
+    the delivery as unauthentic and the token is kept in the database."""
+    token = await intake.b24_token.expected()
+    try:
+        return parse(token)
+    except WebhookRejected as exc:
+        if exc.status != 401 or not intake.b24_token.reloadable:
+            raise
+        fresh = await intake.b24_token.expected(fresh=True)
+        if fresh == token:
+            raise
+        return parse(fresh)
 
 
 def _bas_jobs(event: ChangedEvent) -> list[NewJob]:

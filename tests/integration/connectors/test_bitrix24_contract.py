@@ -1,11 +1,14 @@
-"""The connector contract, for Bitrix24 against the sandbox (kind: company)."""
+"""The connector contract, for Bitrix24 against the sandbox (kind: company), through an inbound
+webhook and as an installed OAuth application."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
+import httpx
 import pytest
 
 from crmbridge.connectors.base import Record
@@ -16,6 +19,7 @@ from crmbridge.store.database import Database
 from tests.integration.connectors.bitrix24_support import (
     APPLICATION_TOKEN,
     WEBHOOK_CODE,
+    b24_app,
     sandbox_and_connector,
 )
 from tests.integration.connectors.contract import ConnectorContract, ContractAdapter, drain
@@ -27,10 +31,17 @@ class Bitrix24Adapter:
     kind = "company"
     page_size = 50
 
-    def __init__(self, sandbox: Sandbox, connector: Bitrix24Connector) -> None:
+    def __init__(
+        self,
+        sandbox: Sandbox,
+        connector: Bitrix24Connector,
+        secrets: list[str] | None = None,
+        token: str = APPLICATION_TOKEN,
+    ) -> None:
         self.sandbox = sandbox
         self.connector = connector
-        self.secrets = [WEBHOOK_CODE, APPLICATION_TOKEN]
+        self.secrets = secrets or [WEBHOOK_CODE, APPLICATION_TOKEN]
+        self.token = token  # what the connector's deliveries must carry
 
     def new_record(self, n: int) -> Record:
         return {"TITLE": f"ТОВ «Контракт {n}»", "COMMENTS": "створено тестом", "REVENUE": "10.50"}
@@ -60,10 +71,10 @@ class Bitrix24Adapter:
         return urlencode(pairs).encode()
 
     def authentic_webhook(self) -> tuple[bytes, Mapping[str, str], str]:
-        return self._delivery(APPLICATION_TOKEN), _FORM, "3"
+        return self._delivery(self.token), _FORM, "3"
 
     def forged_webhook(self) -> tuple[bytes, Mapping[str, str]]:
-        return self._delivery("forged-" + APPLICATION_TOKEN[:-1]), _FORM
+        return self._delivery("forged-" + self.token[:-1]), _FORM
 
 
 _FORM = {"content-type": "application/x-www-form-urlencoded"}
@@ -82,9 +93,17 @@ class TestBitrix24Contract(ConnectorContract):
             portal.table("company")[int(late["ID"])] = late
         assert drain(adapter, cursor)[0] == [late["ID"]]
 
-    @pytest.fixture
-    def adapter(self, db: Database) -> Iterator[ContractAdapter]:
-        with sandbox_and_connector(db) as (sandbox, connector):
+    @pytest.fixture(params=["webhook", "oauth"])
+    def adapter(self, request: pytest.FixtureRequest, db: Database) -> Iterator[ContractAdapter]:
+        with ExitStack() as stack:
+            sandbox, connector = stack.enter_context(sandbox_and_connector(db))
             for n in range(EXTRA_COMPANIES):
                 sandbox.bitrix24.call("crm.company.add", {"fields": {"TITLE": f"ФОП Дод {n}"}})
-            yield Bitrix24Adapter(sandbox, connector)
+            if request.param == "webhook":
+                yield Bitrix24Adapter(sandbox, connector)
+                return
+            client = stack.enter_context(httpx.Client())
+            app, secrets = b24_app(sandbox, client, db=db)
+            yield Bitrix24Adapter(
+                sandbox, app, list(secrets.values()), secrets["application_token"]
+            )

@@ -141,7 +141,9 @@ def test_threads_hitting_an_expired_token_refresh_it_once(
         results = list(pool.map(call, range(THREADS)))
     assert results == [{"method": "crm.deal.get"}] * THREADS
     assert fake.refreshes == 1
-    assert store.load() == Tokens("access-2", "refresh-2", f"{url}/rest/")
+    renewed = store.load()
+    assert (renewed.access_token, renewed.refresh_token) == ("access-2", "refresh-2")
+    assert renewed.client_endpoint == f"{url}/rest/" and renewed.expires_at is not None
     rows = exchanges_for(db, correlation_id="oauth")
     assert [r["operation"] for r in rows].count("oauth.refresh") == 1
     text = caplog.text + " ".join(str(v) for r in rows for v in r.values()) + repr(connector)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from crmbridge.connectors.bitrix24 import Bitrix24Connector
@@ -14,7 +15,7 @@ from crmbridge.errors import Permanent
 from crmbridge.sandbox.server import Sandbox
 from crmbridge.store.database import Database
 from crmbridge.store.journal import exchanges_for
-from tests.integration.connectors.bitrix24_support import sandbox_and_connector
+from tests.integration.connectors.bitrix24_support import b24_app_connector, sandbox_and_connector
 
 PDF = b"%PDF-1.4\n% \xd0\xa0\xd0\xb0\xd1\x85\xd1\x83\xd0\xbd\xd0\xbe\xd0\xba\n%%EOF\n"
 
@@ -200,10 +201,18 @@ def test_catching_up_on_many_changes_reads_each_page_once(
     assert lists <= 2 * 9 + 12, lists
 
 
+@pytest.fixture
+def b24_app(b24: tuple[Sandbox, Bitrix24Connector]) -> Iterator[tuple[Sandbox, Bitrix24Connector]]:
+    """The same sandbox, through an installed local application (event.* need one)."""
+    sandbox, _ = b24
+    with httpx.Client() as client:
+        yield sandbox, b24_app_connector(sandbox, client)
+
+
 def test_offline_events_are_reserved_until_confirmed(
-    b24: tuple[Sandbox, Bitrix24Connector],
+    b24_app: tuple[Sandbox, Bitrix24Connector],
 ) -> None:
-    sandbox, connector = b24
+    sandbox, connector = b24_app
     sandbox.bitrix24.call("event.bind", {"event": "ONCRMDEALUPDATE", "event_type": "offline"})
     deal_id = sandbox.seed.deals[0].id
     sandbox.bitrix24.update_deal(deal_id, {"TITLE": "перша зміна"})

@@ -45,6 +45,30 @@ class Portal:
         assert response.status_code == 200, response.text
         return response.json()["result"]
 
+    def app(self, scopes: tuple[str, ...] = ("crm",)) -> App:
+        """A fresh local application, installed (by user 1, an admin): `event.*` need one."""
+        registered = self.sandbox.apps.register(scopes=list(scopes), handler="")
+        return App(self, self.sandbox.install_app(registered.client_id).auth)
+
+
+@dataclass
+class App:
+    """A local application calling `/rest/<method>` with its access token."""
+
+    portal: Portal
+    auth: dict[str, str]
+
+    def call(self, method: str, params: dict[str, Any] | None = None) -> httpx.Response:
+        url = f"{self.portal.base}/bitrix24/rest/{method}"
+        return self.portal.client.post(
+            url, json={**(params or {}), "auth": self.auth["access_token"]}
+        )
+
+    def result(self, method: str, params: dict[str, Any] | None = None) -> Any:
+        response = self.call(method, params)
+        assert response.status_code == 200, response.text
+        return response.json()["result"]
+
 
 @contextmanager
 def running_portal(**options: Any) -> Iterator[Portal]:
@@ -55,7 +79,7 @@ def running_portal(**options: Any) -> Iterator[Portal]:
     port = free_port()
     public = f"http://127.0.0.1:{port}"
     sandbox = Bitrix24Sandbox(build(), control, public_url=public, clock=clock, **options)
-    root = Starlette(routes=[Mount("/bitrix24", app=sandbox.app)])
+    root = Starlette(routes=[*sandbox.oauth_routes(), Mount("/bitrix24", app=sandbox.app)])
     with ExitStack() as stack:
         stack.callback(sandbox.close)
         base = stack.enter_context(serve_app(root, port=port))

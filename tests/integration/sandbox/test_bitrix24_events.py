@@ -1,4 +1,7 @@
-"""Outgoing events (form-encoded, async, never retried) and the offline event queue."""
+"""Outgoing events (form-encoded, async, never retried) and the offline event queue.
+
+`event.*` methods need an application's context, so handlers are bound by an installed app.
+"""
 
 from __future__ import annotations
 
@@ -57,10 +60,11 @@ def test_webhook_covers_deal_company_and_product_events(receiver: Receiver) -> N
 
 
 def test_event_bind_get_unbind(portal: Portal, receiver: Receiver) -> None:
+    app = portal.app()
     bind = {"event": "ONCRMCOMPANYADD", "handler": receiver.url}
-    assert portal.result("event.bind", bind) is True
-    assert portal.result("event.bind", {"event": "ONCRMDEALUPDATE", "handler": receiver.url})
-    assert portal.result("event.get") == [
+    assert app.result("event.bind", bind) is True
+    assert app.result("event.bind", {"event": "ONCRMDEALUPDATE", "handler": receiver.url})
+    assert app.result("event.get") == [
         {"event": "ONCRMCOMPANYADD", "handler": receiver.url, "auth_type": "0", "offline": 0},
         {"event": "ONCRMDEALUPDATE", "handler": receiver.url, "auth_type": "0", "offline": 0},
     ]
@@ -68,7 +72,7 @@ def test_event_bind_get_unbind(portal: Portal, receiver: Receiver) -> None:
     receiver.wait_for(lambda forms: len(forms) == 1)
     assert receiver.forms[0]["event"] == "ONCRMCOMPANYADD"
     assert receiver.forms[0]["event_handler_id"] == "1"
-    assert portal.result("event.unbind", bind) == {"count": 1}
+    assert app.result("event.unbind", bind) == {"count": 1}
     portal.result("crm.company.add", {"fields": {"TITLE": "Друга"}})
     portal.result("crm.deal.update", {"id": 1, "fields": {"TITLE": "після"}})
     receiver.wait_for(lambda forms: len(forms) == 2)  # one sender: order is kept
@@ -76,14 +80,15 @@ def test_event_bind_get_unbind(portal: Portal, receiver: Receiver) -> None:
 
 
 def test_bind_errors(portal: Portal, receiver: Receiver) -> None:
-    unknown = portal.call("event.bind", {"event": "ONSOMETHING", "handler": receiver.url})
+    app = portal.app()
+    unknown = app.call("event.bind", {"event": "ONSOMETHING", "handler": receiver.url})
     assert unknown.status_code == 400
     assert unknown.json() == {
         "error": "ERROR_EVENT_NOT_FOUND",
         "error_description": "Event not found",
     }
-    portal.result("event.bind", {"event": "ONCRMDEALADD", "handler": receiver.url})
-    again = portal.call("event.bind", {"event": "ONCRMDEALADD", "handler": receiver.url})
+    app.result("event.bind", {"event": "ONCRMDEALADD", "handler": receiver.url})
+    again = app.call("event.bind", {"event": "ONCRMDEALADD", "handler": receiver.url})
     assert again.json() == {
         "error": "ERROR_HANDLER_ALREADY_EXIST",
         "error_description": "Handler already exists!",
@@ -91,10 +96,11 @@ def test_bind_errors(portal: Portal, receiver: Receiver) -> None:
 
 
 def test_failed_deliveries_are_never_retried(portal: Portal, receiver: Receiver) -> None:
+    app = portal.app()
     receiver.status = 500
     dead = f"http://127.0.0.1:{free_port()}/nobody-listens"
-    portal.result("event.bind", {"event": "ONCRMDEALUPDATE", "handler": dead})
-    portal.result("event.bind", {"event": "ONCRMDEALUPDATE", "handler": receiver.url})
+    app.result("event.bind", {"event": "ONCRMDEALUPDATE", "handler": dead})
+    app.result("event.bind", {"event": "ONCRMDEALUPDATE", "handler": receiver.url})
     portal.result("crm.deal.update", {"id": 1, "fields": {"TITLE": "a"}})
     portal.result("crm.deal.update", {"id": 2, "fields": {"TITLE": "b"}})
     wait_until(lambda: portal.control.stats()["events_emitted"] == 4)
@@ -102,7 +108,8 @@ def test_failed_deliveries_are_never_retried(portal: Portal, receiver: Receiver)
 
 
 def test_drop_events_fault_loses_events(portal: Portal, receiver: Receiver) -> None:
-    portal.result("event.bind", {"event": "ONCRMDEALUPDATE", "handler": receiver.url})
+    app = portal.app()
+    app.result("event.bind", {"event": "ONCRMDEALUPDATE", "handler": receiver.url})
     portal.control.set_fault("bitrix24", "drop_events", rate=1.0)
     portal.result("crm.deal.update", {"id": 1, "fields": {"TITLE": "lost"}})
     portal.control.clear_faults()
@@ -113,7 +120,8 @@ def test_drop_events_fault_loses_events(portal: Portal, receiver: Receiver) -> N
 
 
 def test_own_changes_echo_back_so_loops_are_possible(portal: Portal, receiver: Receiver) -> None:
-    portal.result("event.bind", {"event": "ONCRMDEALUPDATE", "handler": receiver.url})
+    app = portal.app()
+    app.result("event.bind", {"event": "ONCRMDEALUPDATE", "handler": receiver.url})
     for n in range(3):  # a naive integration answering each event with an update
         portal.result("crm.deal.update", {"id": 6, "fields": {"COMMENTS": f"round {n}"}})
         receiver.wait_for(lambda forms, n=n: len(forms) == n + 1)
@@ -121,41 +129,43 @@ def test_own_changes_echo_back_so_loops_are_possible(portal: Portal, receiver: R
 
 
 def test_offline_queue_collapses_reserves_and_clears(portal: Portal) -> None:
-    assert portal.result("event.bind", {"event": "ONCRMDEALUPDATE", "event_type": "offline"})
-    assert portal.result("event.get")[0]["offline"] == 1
+    app = portal.app()
+    assert app.result("event.bind", {"event": "ONCRMDEALUPDATE", "event_type": "offline"})
+    assert app.result("event.get")[0]["offline"] == 1
     for title in ("a", "b", "c"):
         portal.result("crm.deal.update", {"id": 1, "fields": {"TITLE": title}})
     portal.result("crm.deal.update", {"id": 2, "fields": {"TITLE": "d"}})
-    listed = portal.call("event.offline.list", {}).json()
+    listed = app.call("event.offline.list", {}).json()
     assert listed["total"] == 2
     assert [r["EVENT_DATA"]["FIELDS"]["ID"] for r in listed["result"]] == [1, 2]
     assert {r["PROCESS_ID"] for r in listed["result"]} == {""}
 
-    reserved = portal.result("event.offline.get", {"clear": 0, "limit": 1})
+    reserved = app.result("event.offline.get", {"clear": 0, "limit": 1})
     process = reserved["process_id"]
     assert isinstance(process, str) and len(reserved["events"]) == 1
     assert reserved["events"][0]["EVENT_NAME"] == "ONCRMDEALUPDATE"
     portal.result("crm.deal.update", {"id": 1, "fields": {"TITLE": "e"}})  # a new record now
-    assert portal.call("event.offline.list", {}).json()["total"] == 3
+    assert app.call("event.offline.list", {}).json()["total"] == 3
 
-    assert portal.result("event.offline.clear", {"process_id": process}) is True
-    rest = portal.result("event.offline.get", {})  # clear=1 by default
+    assert app.result("event.offline.clear", {"process_id": process}) is True
+    rest = app.result("event.offline.get", {})  # clear=1 by default
     assert rest["process_id"] is None
     assert [e["EVENT_DATA"]["FIELDS"]["ID"] for e in rest["events"]] == [2, 1]
-    assert portal.result("event.offline.list", {}) == []
+    assert app.result("event.offline.list", {}) == []
 
 
 def test_offline_clear_by_id_within_a_process(portal: Portal) -> None:
-    portal.result("event.bind", {"event": "ONCRMCOMPANYUPDATE", "event_type": "offline"})
+    app = portal.app()
+    app.result("event.bind", {"event": "ONCRMCOMPANYUPDATE", "event_type": "offline"})
     for cid in (1, 2, 3):
         portal.result("crm.company.update", {"id": cid, "fields": {"COMMENTS": "x"}})
-    got = portal.result("event.offline.get", {"clear": 0})
+    got = app.result("event.offline.get", {"clear": 0})
     first = got["events"][0]["ID"]
-    portal.result("event.offline.clear", {"process_id": got["process_id"], "id": [first]})
-    left = portal.result("event.offline.list", {})
+    app.result("event.offline.clear", {"process_id": got["process_id"], "id": [first]})
+    left = app.result("event.offline.list", {})
     assert [r["ID"] for r in left] == [e["ID"] for e in got["events"][1:]]
     assert all(r["PROCESS_ID"] == got["process_id"] for r in left)
-    again = portal.result("event.offline.get", {"clear": 0, "process_id": got["process_id"]})
+    again = app.result("event.offline.get", {"clear": 0, "process_id": got["process_id"]})
     assert len(again["events"]) == 2
 
 

@@ -138,15 +138,17 @@ def test_crm_timeline_comment_get(portal: Portal) -> None:
 
 
 def test_event_offline_get(portal: Portal) -> None:
-    portal.result("event.bind", {"event": "ONCRMDEALUPDATE", "event_type": "offline"})
+    app = portal.app()  # event.* need an application's context
+    app.result("event.bind", {"event": "ONCRMDEALUPDATE", "event_type": "offline"})
     portal.result("crm.deal.update", {"id": 1, "fields": {"TITLE": "x"}})
-    compare("event_offline_get.json", portal.call("event.offline.get", {}).json())
+    compare("event_offline_get.json", app.call("event.offline.get", {}).json())
 
 
 def test_event_offline_list(portal: Portal) -> None:
-    portal.result("event.bind", {"event": "ONCRMCOMPANYADD", "event_type": "offline"})
+    app = portal.app()
+    app.result("event.bind", {"event": "ONCRMCOMPANYADD", "event_type": "offline"})
     portal.result("crm.company.add", {"fields": {"TITLE": "x"}})
-    compare("event_offline_list.json", portal.call("event.offline.list", {}).json())
+    compare("event_offline_list.json", app.call("event.offline.list", {}).json())
 
 
 @pytest.mark.parametrize(

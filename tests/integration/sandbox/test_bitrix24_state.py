@@ -14,7 +14,7 @@ def test_snapshot_restore_round_trip() -> None:
         first.result("crm.deal.update", {"id": 1, "fields": {"UF_CRM_INVOICE_PDF": pdf}})
         first.result("crm.deal.productrows.set", {"id": 1, "rows": [{"PRICE": 5, "QUANTITY": 2}]})
         first.result("tasks.task.add", {"fields": {"TITLE": "Зателефонувати"}})
-        first.result("event.bind", {"event": "ONCRMDEALUPDATE", "event_type": "offline"})
+        first.app().result("event.bind", {"event": "ONCRMDEALUPDATE", "event_type": "offline"})
         first.result("crm.deal.update", {"id": 2, "fields": {"TITLE": "Збережено"}})
         saved = json.loads(json.dumps(first.sandbox.snapshot()))
         deal_before = first.result("crm.deal.get", {"id": 1})
@@ -28,5 +28,5 @@ def test_snapshot_restore_round_trip() -> None:
         link = restored["UF_CRM_INVOICE_PDF"][0]["downloadUrl"]
         assert second.client.get(link).content == b"%PDF"
         assert second.result("tasks.task.get", {"taskId": 1})["task"]["title"] == "Зателефонувати"
-        assert len(second.result("event.offline.list")) == 1
+        assert len(second.sandbox.call("event.offline.list")) == 1
         assert second.result("crm.deal.add", {"fields": {"TITLE": "next"}}) == 8

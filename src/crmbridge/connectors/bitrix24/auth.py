@@ -7,7 +7,13 @@ import re
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from crmbridge.errors import ConfigError
+from crmbridge.connectors.bitrix24.wire import (
+    AuthRefused,
+    ExpiredToken,
+    InsufficientScope,
+    WrongAuthType,
+)
+from crmbridge.errors import ConfigError, CrmbridgeError
 
 _PATH = re.compile(r"^(?P<prefix>.*/rest/)(?P<user>\d+)/(?P<code>[^/]+)/?$")
 
@@ -26,6 +32,14 @@ class Auth(Protocol):
 
     def renew(self, used: str | None) -> bool:
         """After `expired_token`: get a fresh token (once for all threads); True to retry."""
+        ...
+
+    def reload(self, used: str | None) -> bool:
+        """After refused credentials: True when newer ones were stored meanwhile (retry)."""
+        ...
+
+    def advice(self, error: CrmbridgeError) -> str | None:
+        """What the operator should do about `error`, for this kind of credential."""
         ...
 
 
@@ -60,7 +74,30 @@ class Webhook:
         return params, None  # the URL is the credential
 
     def renew(self, used: str | None) -> bool:
-        return False  # a webhook code does not expire by itself
+        return False  # nothing to renew: a new webhook means a new URL in the config
+
+    def reload(self, used: str | None) -> bool:
+        return False
+
+    def advice(self, error: CrmbridgeError) -> str | None:
+        if isinstance(error, InsufficientScope) and error.scope:
+            return (
+                "edit the inbound webhook in Bitrix24 (Applications → Developer resources → "
+                f"Integrations) and tick `{error.scope}`"
+            )
+        if isinstance(error, AuthRefused):
+            return (
+                "the portal refused the inbound webhook: check systems.crm.webhook_url (the "
+                "webhook may have been deleted, or its user deactivated)"
+            )
+        if isinstance(error, ExpiredToken):
+            return (
+                "the inbound webhook has expired: extend it in Bitrix24, or create a new one "
+                "and set systems.crm.webhook_url"
+            )
+        if isinstance(error, WrongAuthType):
+            return "this method needs an application: use systems.crm.auth: oauth"
+        return None
 
     def __repr__(self) -> str:
         return f"Webhook('{self._rest}{self.user_id}/***/')"

@@ -53,8 +53,9 @@ def request(commands: Mapping[str, Command], *, halt: bool = False) -> dict[str,
     return {"halt": 1 if halt else 0, "cmd": {k: c.line() for k, c in commands.items()}}
 
 
-def parse(sent: Iterable[str], result: Any) -> BatchResult:
-    """Read the `result` of a batch envelope for the commands named in `sent`."""
+def parse(sent: Iterable[str] | Mapping[str, Command], result: Any) -> BatchResult:
+    """Read the `result` of a batch envelope for the commands named in `sent` (their names, or
+    the commands by name: then an error names the command's method)."""
     body = result if isinstance(result, Mapping) else {}
     results = _section(body.get("result"))
     totals = {k: int(v) for k, v in _section(body.get("result_total")).items()}
@@ -64,7 +65,8 @@ def parse(sent: Iterable[str], result: Any) -> BatchResult:
         raw = dict(zip(missing, raw_errors, strict=False))
     else:
         raw = _section(raw_errors)
-    errors = {key: _error(key, value) for key, value in raw.items()}
+    methods = {k: c.method for k, c in sent.items()} if isinstance(sent, Mapping) else {}
+    errors = {key: _error(methods.get(key), key, value) for key, value in raw.items()}
     return BatchResult(results, errors, totals)
 
 
@@ -76,7 +78,9 @@ def _section(value: Any) -> dict[str, Any]:
     return {}
 
 
-def _error(key: str, value: Any) -> CrmbridgeError:
+def _error(method: str | None, key: str, value: Any) -> CrmbridgeError:
     body = value if isinstance(value, Mapping) else {}
     code, description = str(body.get("error", "")), str(body.get("error_description", ""))
-    return error(f"batch[{key}]", code, description)
+    if method is None:
+        return error(f"batch[{key}]", code, description)
+    return error(method, code, description, where=f"batch[{key}] {method}")

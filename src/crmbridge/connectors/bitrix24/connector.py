@@ -17,8 +17,9 @@ from crmbridge.connectors.bitrix24.catalog import Catalog
 from crmbridge.connectors.bitrix24.companies import Companies
 from crmbridge.connectors.bitrix24.deals import Deals
 from crmbridge.connectors.bitrix24.kinds import kind as kind_of
-from crmbridge.connectors.bitrix24.oauth import OAUTH_SERVER, OAuthApp, TokenStore
+from crmbridge.connectors.bitrix24.oauth import OAUTH_SERVER, OAuthApp
 from crmbridge.connectors.bitrix24.rest import TIMEOUT, RestClient
+from crmbridge.connectors.bitrix24.tokens import TokenStore
 from crmbridge.connectors.http import ExchangeRecorder, HttpCaller, RemoteNotFound
 from crmbridge.connectors.ratelimit import Limiter
 from crmbridge.connectors.redact import Redactor
@@ -127,6 +128,7 @@ def connect_app(
     recorder: ExchangeRecorder | None,
     application_token: str | None = None,
     oauth_server: str = OAUTH_SERVER,
+    portal: str | None = None,
     body_limit: int = 4096,
     clock: Clock | None = None,
     throttle_retries: int = 3,
@@ -148,6 +150,12 @@ def connect_app(
         throttle_retries=throttle_retries,
     )
     app = OAuthApp(
-        caller, client_id=client_id, client_secret=client_secret, store=store, server=oauth_server
+        caller,
+        client_id=client_id,
+        client_secret=client_secret,
+        store=store,
+        server=oauth_server,
+        portal=portal,
+        clock=clock,
     )
     return Bitrix24Connector(RestClient(caller, app), application_token=application_token)

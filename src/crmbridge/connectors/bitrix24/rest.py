@@ -10,9 +10,9 @@ import httpx
 from crmbridge.connectors.bitrix24 import batch
 from crmbridge.connectors.bitrix24.auth import Auth
 from crmbridge.connectors.bitrix24.batch import BatchResult, Command
-from crmbridge.connectors.bitrix24.wire import Envelope, ExpiredToken, envelope
+from crmbridge.connectors.bitrix24.wire import AuthRefused, Envelope, ExpiredToken, envelope
 from crmbridge.connectors.http import HttpCaller
-from crmbridge.errors import CrmbridgeError
+from crmbridge.errors import CrmbridgeError, Permanent
 
 # The cloud portal allows a request 60 s of wall-clock time; a little more for the network.
 TIMEOUT = httpx.Timeout(65.0, connect=10.0)
@@ -33,14 +33,26 @@ class RestClient:
         """POST `params` as JSON to the method; `key` is the exchange's business key.
 
         On `expired_token` the token is renewed (once, whichever thread gets there first) and
-        the call is sent again, once.
+        the call is sent again, once; refused credentials are sent again once when newer ones
+        were stored meanwhile (an application installed again). A token that stays expired is
+        `Permanent`, like refused credentials, with what to do.
         """
         try:
             return self._send(method, params, key)
         except ExpiredToken as exc:
             if not self.auth.renew(exc.used):
+                raise self._not_renewed(exc) from None
+        except AuthRefused as exc:
+            if not self.auth.reload(exc.used):
                 raise
-        return self._send(method, params, key)
+        try:
+            return self._send(method, params, key)
+        except ExpiredToken as exc:
+            raise self._not_renewed(exc) from None
+
+    def _not_renewed(self, exc: ExpiredToken) -> Permanent:
+        message = f"{exc.message}: the token could not be renewed"
+        return Permanent(_advised(message, self.auth.advice(exc)))
 
     def _send(self, method: str, params: Mapping[str, Any] | None, key: str | None) -> Envelope:
         signed, used = self.auth.sign(dict(params or {}))
@@ -54,14 +66,22 @@ class RestClient:
         )
         try:
             return envelope(method, response)
-        except ExpiredToken as exc:
+        except (ExpiredToken, AuthRefused) as exc:
             exc.used = used
+            self._explain(exc)
             raise
         except CrmbridgeError as exc:
-            # The portal's description may echo what we sent; it goes to logs and the dead letter.
-            exc.message = self.caller.redactor.text(exc.message)
-            exc.args = (exc.message,)
+            self._explain(exc)
             raise
+
+    def _explain(self, exc: CrmbridgeError) -> None:
+        """Redact the message (the portal's description may echo what we sent; it goes to logs
+        and the dead letter) and add what to do, when the credential's kind knows."""
+        message = self.caller.redactor.text(exc.message)
+        if not isinstance(exc, ExpiredToken):
+            message = _advised(message, self.auth.advice(exc))
+        exc.message = message
+        exc.args = (message,)
 
     def result(self, method: str, params: Mapping[str, Any] | None = None, **kw: Any) -> Any:
         return self.call(method, params, **kw).result
@@ -71,4 +91,11 @@ class RestClient:
     ) -> BatchResult:
         """One `batch` request of at most 50 named commands."""
         answer = self.call("batch", batch.request(commands, halt=halt), key=key)
-        return batch.parse(commands, answer.result)
+        parsed = batch.parse(commands, answer.result)
+        for failure in parsed.errors.values():
+            self._explain(failure)
+        return parsed
+
+
+def _advised(message: str, advice: str | None) -> str:
+    return f"{message}: {advice}" if advice else message

@@ -4,7 +4,11 @@ Error mapping (`reference/crm-apis.md` §1.2): the throttle hook catches 503
 `QUERY_LIMIT_EXCEEDED` / `OVERLOAD_LIMIT` and 429 `OPERATION_TIME_LIMIT` before the body is read
 here (the limiter slows down, the job gets `Throttled` with the delay); 5xx and non-JSON answers
 (the HTML page of a portal under maintenance) are `Unavailable`; an empty error code with "Not
-found" and `NOT_FOUND` are `RemoteNotFound`; everything else (auth, scope, unknown method,
+found" and `NOT_FOUND` are `RemoteNotFound`; `expired_token` is `ExpiredToken` (renewed, then
+sent again); refused credentials (`NO_AUTH_FOUND`, `INVALID_CREDENTIALS`, `invalid_token`, …)
+are `AuthRefused`, a missing scope `InsufficientScope` (naming the scope, from `scopes.py`), an
+application-only method through a webhook `WrongAuthType` — all three `Permanent`, and the
+`RestClient` adds what to do for its kind of credential; everything else (unknown method,
 validation) is `Permanent` with the portal's own description.
 """
 
@@ -18,6 +22,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from crmbridge.connectors.bitrix24.scopes import scope_of
 from crmbridge.connectors.http import RemoteNotFound, Unavailable, retry_after
 from crmbridge.errors import CrmbridgeError, Permanent, Retryable
 
@@ -89,14 +94,57 @@ class ExpiredToken(Retryable):
     used: str | None = None  # the token the call was sent with, for single-flight renewal
 
 
-def error(method: str, code: str, description: str, status: int | None = None) -> CrmbridgeError:
-    message = f"bitrix24 {method}: {description or code or 'error'}" + (
-        f" ({code})" if code else ""
-    )
+class AuthRefused(Permanent):
+    """The portal refused the credentials (a wrong or deleted webhook, an unknown token)."""
+
+    used: str | None = None  # the token the call was sent with (an application's)
+
+
+class WrongAuthType(Permanent):
+    """The method works only in an application's context, not through an inbound webhook."""
+
+
+class InsufficientScope(Permanent):
+    """The credentials lack the scope the method needs."""
+
+    def __init__(self, message: str, scope: str | None) -> None:
+        super().__init__(message)
+        self.scope = scope
+
+
+# Codes of refused credentials (`_includes/system-errors.md`; b24pysdk `errors/__init__.py`).
+REFUSED = frozenset(
+    {
+        "NO_AUTH_FOUND",
+        "INVALID_CREDENTIALS",
+        "invalid_token",
+        "authorization_error",
+        "ERROR_OAUTH",
+        "APPLICATION_NOT_FOUND",
+        "NOT_INSTALLED",
+    }
+)
+
+
+def error(
+    method: str, code: str, description: str, status: int | None = None, *, where: str = ""
+) -> CrmbridgeError:
+    """The error for an answer to `method` (`where` names the call in messages, e.g. a batch
+    command; by default the method)."""
+    where = where or method
+    message = f"bitrix24 {where}: {description or code or 'error'}" + (f" ({code})" if code else "")
     if status is not None and status >= 500:
         return Unavailable(message)
     if code == "expired_token":
         return ExpiredToken(message)
+    if code == "insufficient_scope":
+        scope = scope_of(method)
+        needs = f"needs the `{scope}` scope" if scope else "needs a scope"
+        return InsufficientScope(f"bitrix24 {where}: {needs}, not granted ({code})", scope)
+    if code in REFUSED:
+        return AuthRefused(message)
+    if code == "WRONG_AUTH_TYPE":
+        return WrongAuthType(message)
     if code == "NOT_FOUND" or (code == "" and description.strip(". ").lower() in _NOT_FOUND):
         return RemoteNotFound(message)
     return Permanent(message)

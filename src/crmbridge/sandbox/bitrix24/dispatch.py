@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from crmbridge.clock import Clock
+from crmbridge.sandbox.bitrix24.auth import PORTAL, Caller
 from crmbridge.sandbox.bitrix24.state import Portal
 from crmbridge.sandbox.bitrix24.wire import RestError
 
@@ -26,6 +29,16 @@ class Urls:
     def portal(self) -> str:
         return self.public_url.rstrip("/") + self.prefix
 
+    @property
+    def host(self) -> str:
+        """The portal's domain as `auth[domain]` prints it (host:port in the sandbox)."""
+        return urlsplit(self.public_url).netloc
+
+    @property
+    def member_id(self) -> str:
+        """The portal's stable id (`auth[member_id]`): 32 hex digits, derived from the host."""
+        return hashlib.md5(self.host.encode()).hexdigest()
+
     def file_link(self, owner: int, field: str, file_id: int) -> str:
         return (
             f"{self.portal}/bitrix/components/bitrix/crm.deal.show/show_file.php"
@@ -42,7 +55,11 @@ class Context:
     events: Emitter
     clock: Clock
     urls: Urls
-    user_id: int = 1
+    caller: Caller = PORTAL  # who this call runs as (rights, user, application)
+
+    @property
+    def user_id(self) -> int:
+        return self.caller.user_id
 
 
 @dataclass(frozen=True)
@@ -60,7 +77,12 @@ def method_not_found() -> RestError:
 
 
 def call(table: dict[str, Handler], ctx: Context, method: str, params: dict[str, Any]) -> Reply:
-    """Run one method under the portal lock; method names are case-insensitive."""
+    """Run one method under the portal lock; method names are case-insensitive.
+
+    The caller's rights are checked first: a method of a scope it lacks is refused even when the
+    sandbox does not emulate that method (the portal knows it; we only know its scope).
+    """
+    ctx.caller.check(method)
     handler = table.get(method.lower())
     if handler is None:
         raise method_not_found()

@@ -1,11 +1,16 @@
-"""`event.{bind,unbind,get}` and `event.offline.{get,clear,list}` over an `EventHub`."""
+"""`event.{bind,unbind,get}` and `event.offline.{get,clear,list}` over an `EventHub`.
+
+An application sees and removes only its own handlers; the portal itself (in-process calls)
+sees them all.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from crmbridge.sandbox.bitrix24.apps import LocalApps
 from crmbridge.sandbox.bitrix24.dispatch import Context, Handler, Reply
-from crmbridge.sandbox.bitrix24.events import EventHub
+from crmbridge.sandbox.bitrix24.events import BoundBy, EventHub
 from crmbridge.sandbox.bitrix24.wire import RestError, param, to_int
 
 
@@ -21,21 +26,34 @@ def _as_list(value: Any) -> list[Any] | None:
     return value if isinstance(value, list) else [value]
 
 
-def methods(hub: EventHub) -> dict[str, Handler]:
+def _bound_by(ctx: Context, apps: LocalApps) -> BoundBy:
+    app = apps.get(ctx.caller.app) if ctx.caller.app else None
+    if app is None:
+        return BoundBy()
+    return BoundBy(app.client_id, app.application_token, ",".join(sorted(app.scopes)))
+
+
+def methods(hub: EventHub, apps: LocalApps) -> dict[str, Handler]:
+    """Application-only methods: the caller's check refuses them through an inbound webhook."""
+
     def bind(ctx: Context, params: dict[str, Any]) -> Reply:
         offline = _is_offline(params)
         handler = "" if offline else str(param(params, "handler") or "")
         auth_type = to_int(param(params, "auth_type")) or 0
-        hub.bind(str(param(params, "event") or ""), handler, offline=offline, auth_type=auth_type)
+        event = str(param(params, "event") or "")
+        by = _bound_by(ctx, apps)
+        hub.bind(event, handler, offline=offline, auth_type=auth_type, by=by)
         return Reply(True)
 
     def unbind(ctx: Context, params: dict[str, Any]) -> Reply:
         offline = _is_offline(params)
         handler = "" if offline else str(param(params, "handler") or "")
-        count = hub.unbind(str(param(params, "event") or ""), handler, offline=offline)
+        app = None if ctx.caller.internal else (ctx.caller.app or "")
+        count = hub.unbind(str(param(params, "event") or ""), handler, offline=offline, app=app)
         return Reply({"count": count})
 
     def get(ctx: Context, params: dict[str, Any]) -> Reply:
+        mine = [b for b in hub.bindings() if ctx.caller.internal or b.app == ctx.caller.app]
         items = [
             {
                 "event": b.event,
@@ -43,7 +61,7 @@ def methods(hub: EventHub) -> dict[str, Handler]:
                 "auth_type": str(b.auth_type),
                 "offline": 1 if b.offline else 0,
             }
-            for b in hub.bindings()
+            for b in mine
         ]
         return Reply(items)
 

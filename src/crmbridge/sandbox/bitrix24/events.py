@@ -8,12 +8,10 @@ retried. Changes made through REST fire events too, so an integration can loop, 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import queue
 import threading
 from dataclasses import asdict, dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -46,6 +44,18 @@ class Binding:
     handler: str  # "" for offline bindings
     offline: bool
     auth_type: int
+    app: str = ""  # the client_id of the application that bound it ("" for the portal itself)
+    application_token: str = ""  # that application's token, sent with every event
+    scope: str = ""  # its scopes, comma-separated, as `auth[scope]` prints them
+
+
+@dataclass(frozen=True)
+class BoundBy:
+    """The application that calls `event.bind`; the portal itself binds as `BoundBy()`."""
+
+    app: str = ""
+    application_token: str = ""
+    scope: str = ""
 
 
 class EventHub:
@@ -73,7 +83,16 @@ class EventHub:
         self.offline = OfflineQueue(clock)
 
     # bindings -------------------------------------------------------------------------------
-    def bind(self, event: str, handler: str, *, offline: bool, auth_type: int = 0) -> None:
+    def bind(
+        self,
+        event: str,
+        handler: str,
+        *,
+        offline: bool,
+        auth_type: int = 0,
+        by: BoundBy | None = None,
+    ) -> None:
+        by = by or BoundBy()
         event = event.upper()
         if event not in SUPPORTED:
             raise RestError("ERROR_EVENT_NOT_FOUND", "Event not found")
@@ -83,14 +102,36 @@ class EventHub:
             if any(b.event == event and b.handler == handler for b in self._bindings):
                 raise RestError("ERROR_HANDLER_ALREADY_EXIST", "Handler already exists!")
             self._next_id += 1
-            self._bindings.append(Binding(self._next_id, event, handler, offline, auth_type))
+            self._bindings.append(
+                Binding(
+                    self._next_id,
+                    event,
+                    handler,
+                    offline,
+                    auth_type,
+                    by.app,
+                    by.application_token,
+                    by.scope,
+                )
+            )
 
-    def unbind(self, event: str, handler: str, *, offline: bool) -> int:
+    def unbind_app(self, app: str) -> None:
+        """Drop every handler `app` bound (it is being installed again)."""
+        with self._lock:
+            self._bindings = [b for b in self._bindings if b.app != app]
+
+    def unbind(self, event: str, handler: str, *, offline: bool, app: str | None = None) -> int:
+        """Remove matching handlers (of `app` only, unless it is None); returns how many."""
         with self._lock:
             keep = [
                 b
                 for b in self._bindings
-                if not (b.event == event.upper() and b.handler == handler and b.offline == offline)
+                if not (
+                    b.event == event.upper()
+                    and b.handler == handler
+                    and b.offline == offline
+                    and (app is None or b.app == app)
+                )
             ]
             removed = len(self._bindings) - len(keep)
             self._bindings = keep
@@ -103,29 +144,46 @@ class EventHub:
     # emitting -------------------------------------------------------------------------------
     def emit(self, event: str, entity_id: int) -> None:
         """Queue the event for every subscriber; returns at once, delivery is asynchronous."""
-        targets = [(b.id, b.handler) for b in self.bindings() if b.event == event and not b.offline]
+        targets = [b for b in self.bindings() if b.event == event and not b.offline]
         if self._webhook and event in WEBHOOK_EVENTS:
-            targets.append((0, self._webhook))
+            targets.append(Binding(0, event, self._webhook, False, 0))
         if any(b.event == event and b.offline for b in self.bindings()):
             self.offline.add(event, entity_id)
-        for handler_id, url in targets:
+        for binding in targets:
             if self._control.fault("bitrix24", "drop_events") is not None:
                 continue  # lost on the way, as a queue server under trouble may lose it
             self._ensure_sender()
-            self._outbox.put([("__url__", url), *self.payload(event, handler_id, entity_id)])
+            form = self.payload(event, binding.id, entity_id, binding)
+            self._outbox.put([("__url__", binding.handler), *form])
 
-    def payload(self, event: str, handler_id: int, entity_id: int) -> list[tuple[str, str]]:
-        host = urlsplit(self._urls.public_url).netloc
+    def payload(
+        self, event: str, handler_id: int, entity_id: int, binding: Binding | None = None
+    ) -> list[tuple[str, str]]:
+        """The delivery's fields. An application's event carries its own token, scopes and
+        status (`_includes/auth-params-in-events.md`) but no OAuth tokens, as when the portal
+        cannot link the change to a user; the outgoing webhook's carries the webhook's token."""
+        if binding is not None and binding.app:
+            return [
+                *self._common(event, handler_id, entity_id),
+                ("auth[scope]", binding.scope),
+                ("auth[status]", "L"),
+                ("auth[application_token]", binding.application_token),
+            ]
+        return [
+            *self._common(event, handler_id, entity_id),
+            ("auth[application_token]", APPLICATION_TOKEN),
+        ]
+
+    def _common(self, event: str, handler_id: int, entity_id: int) -> list[tuple[str, str]]:
         return [
             ("event", event),
             ("event_handler_id", str(handler_id)),
             ("data[FIELDS][ID]", str(entity_id)),
             ("ts", str(int(self._clock.now().timestamp()))),
-            ("auth[domain]", host),
+            ("auth[domain]", self._urls.host),
             ("auth[client_endpoint]", f"{self._urls.portal}/rest/"),
             ("auth[server_endpoint]", "https://oauth.bitrix.info/rest/"),
-            ("auth[member_id]", hashlib.md5(host.encode()).hexdigest()),
-            ("auth[application_token]", APPLICATION_TOKEN),
+            ("auth[member_id]", self._urls.member_id),
         ]
 
     def _ensure_sender(self) -> None:
