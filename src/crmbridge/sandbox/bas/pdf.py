@@ -14,7 +14,7 @@ from fpdf.enums import XPos, YPos
 
 from crmbridge.sandbox.bas.printdata import InvoicePrint
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+ASSETS = Path(__file__).resolve().parents[2] / "assets" / "fonts"
 FONT = "DejaVu"
 # column widths (mm) of the lines table: №, name, qty, unit, price, sum
 WIDTHS = (10, 88, 18, 16, 24, 24)
