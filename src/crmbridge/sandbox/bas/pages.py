@@ -7,7 +7,7 @@ from decimal import Decimal
 from html import escape
 from typing import Any
 
-from crmbridge.sandbox.bas.pdf import money
+from crmbridge.documents.model import money
 
 _STYLE = (
     "body{font-family:sans-serif;margin:2em;color:#222}"

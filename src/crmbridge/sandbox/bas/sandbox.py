@@ -9,12 +9,11 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from crmbridge.sandbox.bas import pdf, seeding
+from crmbridge.sandbox.bas import printform, seeding
 from crmbridge.sandbox.bas.accounting import INVOICES, Accounting
 from crmbridge.sandbox.bas.app import create_app
 from crmbridge.sandbox.bas.odata import ODataService
 from crmbridge.sandbox.bas.pages import InvoiceRow
-from crmbridge.sandbox.bas.printdata import invoice_print
 from crmbridge.sandbox.bas.profiles import profile as load_profile
 from crmbridge.sandbox.bas.query import Options
 from crmbridge.sandbox.bas.schema import Schema
@@ -82,8 +81,8 @@ class BasSandbox:
         return self.accounting.record_payment(invoice_ref, amount)
 
     def invoice_pdf(self, ref: str) -> bytes | None:
-        data = invoice_print(self.schema, self.store, ref, self.seed.organisation.address)
-        return None if data is None else pdf.render(data)
+        """What the extension's print service returns for `ref` (None: no such invoice)."""
+        return printform.invoice_pdf(self.service, ref)
 
     def summaries(self) -> list[InvoiceRow]:
         rows = []
