@@ -29,7 +29,7 @@ from crmbridge.sandbox.bitrix24.sandbox import Bitrix24Sandbox
 from crmbridge.sandbox.control import FAULT_MODES, SYSTEMS, SandboxControl
 
 log = logging.getLogger("crmbridge.sandbox")
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: the BAS seed holds what the invoice print form reads
 
 
 @dataclass(frozen=True)
