@@ -40,6 +40,7 @@ class SandboxSettings:
     b24_burst: int = 50
     outgoing_webhook: str | None = None
     profile: str = "bas-buh"
+    bas_extension: bool = False  # the optional BAS extension with the invoice PDF service
     state_file: Path | None = None
     save_every: float = 2.0
 
@@ -65,7 +66,9 @@ class Sandbox:
             outgoing_webhook=settings.outgoing_webhook,
             public_url=settings.public_url,
         )
-        self.bas = BasSandbox(self.seed, self.control, profile=settings.profile)
+        self.bas = BasSandbox(
+            self.seed, self.control, profile=settings.profile, extension=settings.bas_extension
+        )
         self._saving = threading.Event()
         if settings.state_file is not None and settings.state_file.exists():
             self.load(settings.state_file)
@@ -86,11 +89,12 @@ class Sandbox:
 
     def addresses(self) -> dict[str, str]:
         base = self.settings.public_url
+        pdf = f"{base}/bas/hs/crm/invoice/<Ref_Key>/pdf"
         return {
             "Bitrix24 inbound webhook": self.bitrix24_webhook,
             "Bitrix24 application token": "sandbox-app-token",
             "BAS OData": f"{self.odata_url} (user {USER}, password {PASSWORD})",
-            "BAS invoice PDF": f"{base}/bas/hs/crm/invoice/<Ref_Key>/pdf",
+            "BAS invoice PDF": pdf if self.settings.bas_extension else "off (--bas-extension)",
             "CRM deals page": f"{base}/bitrix24/",
             "BAS invoices page": f"{base}/bas/",
             "stats": f"{base}/sandbox/stats",

@@ -31,7 +31,11 @@ def _local_now() -> datetime:
 
 
 class BasSandbox:
-    """The emulator of a BAS Бухгалтерія (`bas-buh`) or 1С:БП 3.0 (`bp30`) infobase."""
+    """The emulator of a BAS Бухгалтерія (`bas-buh`) or 1С:БП 3.0 (`bp30`) infobase.
+
+    `extension` installs the optional crmbridge extension, whose HTTP service serves the invoice
+    PDF at `hs/crm/invoice/<Ref_Key>/pdf`. A plain BAS has no such service: without it that path
+    is unknown to the publication and answers 404, as every other unknown path does."""
 
     def __init__(
         self,
@@ -40,9 +44,11 @@ class BasSandbox:
         *,
         profile: str = "bas-buh",
         now: Callable[[], datetime] = _local_now,
+        extension: bool = False,
     ) -> None:
         self.seed = seed
         self.control = control
+        self.extension = extension
         self.schema = Schema(load_profile(profile))
         self.store = Store(self.schema, now)
         self.service = ODataService(self.schema, self.store, now)
