@@ -43,6 +43,7 @@ def test_invoice_pdf_is_a_readable_ukrainian_invoice(bas: Bas) -> None:
 
 def test_pdf_of_unknown_invoice_is_404(bas: Bas) -> None:
     assert _pdf(bas, bas.seed.counterparties[0].ref_key).status_code == 404
+    assert _pdf(bas, "not-a-guid").status_code == 404
 
 
 def test_without_the_extension_there_is_no_pdf_service() -> None:

@@ -9,6 +9,7 @@ wire shapes), and the sandbox keeps no second copy of the form.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -41,6 +42,10 @@ class InProcess:
 
 
 def invoice_pdf(service: ODataService, ref: str) -> bytes | None:
-    """The invoice's PDF, or None if the infobase has no such invoice."""
+    """The invoice's PDF, or None if the infobase has no such invoice (nor such a key)."""
+    try:
+        uuid.UUID(ref)
+    except ValueError:
+        return None
     client = ODataClient(InProcess(service), BASE, httpx.BasicAuth("", ""))
     return documents.invoice_pdf(client, service.schema.name, ref)
