@@ -306,6 +306,13 @@ def sandbox(
     state: Annotated[
         Path | None, typer.Option(help="Keep the emulators' data in this file across restarts.")
     ] = None,
+    bas_extension: Annotated[
+        bool,
+        typer.Option(
+            "--bas-extension",
+            help="Install the optional BAS extension: its HTTP service serves invoice PDFs.",
+        ),
+    ] = False,
 ) -> None:
     """Serve the emulated Bitrix24 portal and BAS infobase on one port."""
     import uvicorn
@@ -326,6 +333,7 @@ def sandbox(
         b24_burst=b24_burst,
         outgoing_webhook=outgoing_webhook,
         profile=profile,
+        bas_extension=bas_extension,
         state_file=state,
     )
     try:

@@ -16,6 +16,7 @@ from pydantic_core import PydanticCustomError
 Side = Literal["crm", "bas"]
 Direction = Literal["crm->bas", "bas->crm"]
 Attach = Literal["timeline", "field"]
+PdfSource = Literal["render", "bas-extension"]
 PaymentState = Literal["unpaid", "partial", "paid"]
 
 
@@ -153,6 +154,9 @@ class InvoiceFlow(Strict):
     mapping: str = "deal_invoice"  # BAS invoice → deal fields (number, status)
     attach: list[Attach] = Field(default_factory=lambda: list[Attach](["timeline"]))
     pdf_field: str = "UF_CRM_INVOICE_PDF"
+    # render: crmbridge draws the «Рахунок на оплату» from OData (any BAS); bas-extension: BAS's
+    # own print form from the HTTP service of an installed extension (hs/crm/invoice/<ref>/pdf)
+    pdf: PdfSource = "render"
     when: str | None = None
 
 

@@ -5,7 +5,9 @@ Steps, each recorded in the effect ledger so a retry resumes where the last atte
 2. ensure the counterparty and its contract (clients flow);
 3. find the invoice made for this deal, or create it (Ref_Key derived from the deal id, and
    `[crm:deal:<id>]` in `Комментарий` so a person can see and search the link in BAS);
-4. post it; 5. fetch the PDF and attach it to the deal (timeline comment and/or file field), once;
+4. post it; 5. make the PDF (rendered from OData, or BAS's own print form from an extension's
+   HTTP service: `flows.issue_invoice.pdf`) and attach it to the deal (timeline comment and/or
+   file field), once;
 6. write the BAS-owned deal fields (number, payment status) from the `deal_invoice` mapping.
 """
 
@@ -17,6 +19,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from crmbridge import documents
 from crmbridge.connectors.base import Record
 from crmbridge.connectors.onec import literals, objects, query
 from crmbridge.connectors.onec.profile import INVOICES
@@ -160,7 +163,7 @@ def _attach_once(ctx: FlowContext, deal_id: str, invoice: Record) -> None:
     if _already_commented(ctx, deal_id, tag):
         ctx.record(key, "bitrix24", None, found=True)
         return
-    pdf = ctx.bas.invoice_pdf(ref)
+    pdf = invoice_pdf(ctx, ref)
     name = f"rakhunok-{number}.pdf"
     comment = f"Рахунок № {number} від {_date(invoice)} з BAS {tag}"
     if flow is None or "field" in flow.attach:
@@ -173,9 +176,21 @@ def _attach_once(ctx: FlowContext, deal_id: str, invoice: Record) -> None:
         fields["FILES"] = [[name, data]]
         comment_id = str(ctx.crm.rest.result("crm.timeline.comment.add", {"fields": fields}))
     ctx.record(key, "bitrix24", comment_id, file=name, bytes=len(pdf))
-    ctx.decide(
-        FLOW, "attach PDF", {"file": name, "bytes": len(pdf)}, comment_id, entity=("deal", deal_id)
-    )
+    made = flow.pdf if flow is not None else "render"
+    inputs = {"file": name, "bytes": len(pdf), "pdf": made}
+    ctx.decide(FLOW, "attach PDF", inputs, comment_id, entity=("deal", deal_id))
+
+
+def invoice_pdf(ctx: FlowContext, ref: str) -> bytes:
+    """The invoice's «Рахунок на оплату»: drawn by crmbridge from what OData gives (the default,
+    any BAS), or BAS's own print form from an installed extension's HTTP service."""
+    flow = ctx.config.flows.issue_invoice
+    if flow is not None and flow.pdf == "bas-extension":
+        return ctx.bas.invoice_pdf(ref)
+    pdf = documents.invoice_pdf(ctx.bas.client, ctx.bas.profile.name, ref)
+    if pdf is None:
+        raise Permanent(f"invoice {ref} is no longer in BAS: nothing to print")
+    return pdf
 
 
 def _already_commented(ctx: FlowContext, deal_id: str, tag: str) -> bool:

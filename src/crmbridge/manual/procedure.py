@@ -14,7 +14,7 @@ from pathlib import Path
 from crmbridge.config.model import Config
 from crmbridge.manual.layouts import LAYOUTS, What
 
-FONTS = Path(__file__).resolve().parent.parent / "sandbox" / "assets"
+FONTS = Path(__file__).resolve().parent.parent / "assets" / "fonts"  # shared with documents/
 SIDE = {"crm": "CRM (Bitrix24)", "bas": "BAS"}
 ROLE = {"crm": "Менеджер CRM", "bas": "Бухгалтер"}
 ENTITY = {

@@ -31,7 +31,7 @@ from crmbridge.sandbox.bitrix24.sandbox import Bitrix24Sandbox
 from crmbridge.sandbox.control import FAULT_MODES, SYSTEMS, SandboxControl
 
 log = logging.getLogger("crmbridge.sandbox")
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: the BAS seed holds what the invoice print form reads
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ class SandboxSettings:
     b24_burst: int = 50
     outgoing_webhook: str | None = None
     profile: str = "bas-buh"
+    bas_extension: bool = False  # the optional BAS extension with the invoice PDF service
     state_file: Path | None = None
     save_every: float = 2.0
 
@@ -67,7 +68,9 @@ class Sandbox:
             outgoing_webhook=settings.outgoing_webhook,
             public_url=settings.public_url,
         )
-        self.bas = BasSandbox(self.seed, self.control, profile=settings.profile)
+        self.bas = BasSandbox(
+            self.seed, self.control, profile=settings.profile, extension=settings.bas_extension
+        )
         self._saving = threading.Event()
         if settings.state_file is not None and settings.state_file.exists():
             self.load(settings.state_file)
@@ -88,11 +91,12 @@ class Sandbox:
 
     def addresses(self) -> dict[str, str]:
         base = self.settings.public_url
+        pdf = f"{base}/bas/hs/crm/invoice/<Ref_Key>/pdf"
         return {
             "Bitrix24 inbound webhook": self.bitrix24_webhook,
             "Bitrix24 application token": "sandbox-app-token",
             "BAS OData": f"{self.odata_url} (user {USER}, password {PASSWORD})",
-            "BAS invoice PDF": f"{base}/bas/hs/crm/invoice/<Ref_Key>/pdf",
+            "BAS invoice PDF": pdf if self.settings.bas_extension else "off (--bas-extension)",
             "CRM deals page": f"{base}/bitrix24/",
             "BAS invoices page": f"{base}/bas/",
             "stats": f"{base}/sandbox/stats",

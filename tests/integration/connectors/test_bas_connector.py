@@ -20,7 +20,7 @@ from tests.support.sandbox import running_sandbox
 
 @pytest.fixture(scope="module", params=PROFILES)
 def sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
-    with running_sandbox(profile=request.param, seed_size=12) as running:
+    with running_sandbox(profile=request.param, seed_size=12, bas_extension=True) as running:
         yield running
 
 

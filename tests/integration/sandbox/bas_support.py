@@ -100,10 +100,11 @@ def _line(n: int, product: str, qty: int, price: Decimal, vat: str) -> dict[str,
 
 
 @contextmanager
-def running(profile: str, *, size: int = 20) -> Iterator[Bas]:
+def running(profile: str, *, size: int = 20, extension: bool = False) -> Iterator[Bas]:
+    """The infobase served on loopback; `extension` installs the one with the PDF service."""
     seed = seed_module.build(size)
     control = SandboxControl()
-    sandbox = BasSandbox(seed, control, profile=profile)
+    sandbox = BasSandbox(seed, control, profile=profile, extension=extension)
     root = Starlette(routes=[Mount("/bas", app=sandbox.app)])
     with serve_app(root) as url:
         headers = {"Authorization": AUTH, "Accept": "application/json"}

@@ -16,7 +16,7 @@ RECORDED = Path(__file__).resolve().parents[2] / "fixtures" / "recorded" / "bas"
 
 @pytest.fixture
 def bas() -> Iterator[Bas]:
-    with running("bas-buh") as env:
+    with running("bas-buh", extension=True) as env:
         yield env
 
 

@@ -29,7 +29,7 @@ def test_service_document_lists_published_sets_and_tabular_sections(bas: Bas) ->
         f"{INVOICES}_Товары",
         "InformationRegister_ЦеныНоменклатуры",
     } <= names
-    assert "Catalog_КлассификаторЕдиницИзмерения" not in names  # outside the composition
+    assert "Catalog_Пользователи" not in names  # outside the composition
 
 
 def test_metadata_is_edmx_generated_from_the_profile(bas: Bas) -> None:
@@ -194,7 +194,7 @@ def test_expand_reference_and_navigation(bas: Bas) -> None:
 
 
 def test_unknown_set_and_unknown_key_are_404(bas: Bas) -> None:
-    assert bas.get("Catalog_КлассификаторЕдиницИзмерения").status_code == 404  # not published
+    assert bas.get("Catalog_Пользователи").status_code == 404  # not published
     missing = bas.get(f"{PARTIES}(guid'{EMPTY}')")
     assert missing.status_code == 404
     assert missing.json()["odata.error"]["code"] == "9"

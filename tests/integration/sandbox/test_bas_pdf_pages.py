@@ -1,4 +1,5 @@
-"""The invoice PDF HTTP service, the demo page, the plain-Python helpers, snapshot and restore."""
+"""The invoice PDF HTTP service of the optional extension, the demo page, the plain-Python
+helpers, snapshot and restore."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from tests.integration.sandbox.bas_support import INVOICES, Bas, pdf_text, runni
 
 @pytest.fixture(params=["bas-buh", "bp30"])
 def bas(request: pytest.FixtureRequest) -> Iterator[Bas]:
-    with running(request.param) as env:
+    with running(request.param, extension=True) as env:
         yield env
 
 
@@ -42,6 +43,15 @@ def test_invoice_pdf_is_a_readable_ukrainian_invoice(bas: Bas) -> None:
 
 def test_pdf_of_unknown_invoice_is_404(bas: Bas) -> None:
     assert _pdf(bas, bas.seed.counterparties[0].ref_key).status_code == 404
+    assert _pdf(bas, "not-a-guid").status_code == 404
+
+
+def test_without_the_extension_there_is_no_pdf_service() -> None:
+    with running("bas-buh") as plain:
+        invoice = plain.create_invoice()
+        assert _pdf(plain, invoice["Ref_Key"]).status_code == 404  # an unknown path
+        page = httpx.get(f"{plain.root}/").text
+        assert invoice["Number"] in page and "hs/crm/invoice" not in page
 
 
 def test_record_payment_helper_links_and_posts_a_bank_receipt(bas: Bas) -> None:

@@ -162,9 +162,17 @@ class BasConnector:
         self.client.action(self.entity_set(kind), ref, "Unpost", {})
 
     def invoice_pdf(self, ref: str) -> bytes:
-        """The printable invoice from the extension's HTTP service `hs/crm/invoice/<ref>/pdf`."""
+        """The printable invoice from the extension's HTTP service `hs/crm/invoice/<ref>/pdf`
+        (`flows.issue_invoice.pdf: bas-extension`). 404: no such invoice, or no extension."""
         path = f"hs/crm/invoice/{uuid.UUID(ref)}/pdf"  # a GUID, so nothing to escape
-        data = self.client.download(path, "hs.invoice_pdf").content
+        try:
+            data = self.client.download(path, "hs.invoice_pdf").content
+        except NotFound as missing:
+            raise NotFound(
+                f"{missing}: BAS has no invoice {ref}, or no extension serving hs/crm/ "
+                "(flows.issue_invoice.pdf: render needs none)",
+                status=404,
+            ) from missing
         if not data.startswith(b"%PDF"):
             raise Permanent(
                 f"the invoice print service answered something else than a PDF for {ref}"

@@ -41,6 +41,7 @@ class Sandbox(Protocol):
     service: ODataService
     credentials: tuple[str, str]
     lang: str
+    extension: bool
 
     def invoice_pdf(self, ref: str) -> bytes | None: ...
 
@@ -138,7 +139,8 @@ def create_app(sandbox: Sandbox) -> Starlette:
         )
 
     async def index(request: Request) -> Response:
-        return HTMLResponse(pages.index(sandbox.summaries(), sandbox.service.schema.profile))
+        profile = sandbox.service.schema.profile
+        return HTMLResponse(pages.index(sandbox.summaries(), profile, pdf=sandbox.extension))
 
     async def payment(request: Request) -> Response:
         form = await request.form()
@@ -150,12 +152,12 @@ def create_app(sandbox: Sandbox) -> Starlette:
             return HTMLResponse(pages.failure(str(exc)), 400)
         return RedirectResponse(f"{request.scope.get('root_path', '')}/", 303)
 
-    return Starlette(
-        routes=[
-            Route(ODATA_ROOT, odata, methods=METHODS),
-            Route(ODATA_ROOT + "/{path:path}", odata, methods=METHODS),
-            Route("/hs/crm/invoice/{ref}/pdf", invoice_pdf, methods=["GET"]),
-            Route("/", index, methods=["GET"]),
-            Route("/sandbox/payments", payment, methods=["POST"]),
-        ]
-    )
+    routes = [
+        Route(ODATA_ROOT, odata, methods=METHODS),
+        Route(ODATA_ROOT + "/{path:path}", odata, methods=METHODS),
+        Route("/", index, methods=["GET"]),
+        Route("/sandbox/payments", payment, methods=["POST"]),
+    ]
+    if sandbox.extension:  # else `hs/crm/…` is an unknown path: 404 (docs/sandbox.md)
+        routes.append(Route("/hs/crm/invoice/{ref}/pdf", invoice_pdf, methods=["GET"]))
+    return Starlette(routes=routes)

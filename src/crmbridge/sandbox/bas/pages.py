@@ -7,7 +7,7 @@ from decimal import Decimal
 from html import escape
 from typing import Any
 
-from crmbridge.sandbox.bas.pdf import money
+from crmbridge.documents.model import money
 
 _STYLE = (
     "body{font-family:sans-serif;margin:2em;color:#222}"
@@ -27,7 +27,7 @@ class InvoiceRow:
     paid: Decimal
 
 
-def _row(row: InvoiceRow) -> str:
+def _row(row: InvoiceRow, pdf: bool) -> str:
     remaining = row.total - row.paid
     action = (
         '<form method="post" action="sandbox/payments">'
@@ -37,8 +37,9 @@ def _row(row: InvoiceRow) -> str:
         if remaining > 0
         else "сплачено"
     )
+    number = escape(row.number)
     cells = (
-        f'<a href="hs/crm/invoice/{escape(row.ref)}/pdf">{escape(row.number)}</a>',
+        f'<a href="hs/crm/invoice/{escape(row.ref)}/pdf">{number}</a>' if pdf else number,
         escape(row.date.replace("T", " ")),
         escape(row.counterparty),
         f'<span class="n">{money(row.total)}</span>',
@@ -49,9 +50,10 @@ def _row(row: InvoiceRow) -> str:
     return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
 
 
-def index(rows: list[InvoiceRow], profile: dict[str, Any]) -> str:
+def index(rows: list[InvoiceRow], profile: dict[str, Any], *, pdf: bool) -> str:
+    """The invoices; with `pdf` (the extension is installed) each number links to its PDF."""
     head = ("Номер", "Дата", "Контрагент", "Сума", "Проведено", "Сплачено", "")
-    body = "".join(_row(r) for r in rows) or '<tr><td colspan="7">Рахунків ще немає</td></tr>'
+    body = "".join(_row(r, pdf) for r in rows) or '<tr><td colspan="7">Рахунків ще немає</td></tr>'
     title = f"Пісочниця {escape(profile['title'])}: рахунки покупцям"
     return (
         f'<!doctype html><html lang="uk"><head><meta charset="utf-8"><title>{title}</title>'

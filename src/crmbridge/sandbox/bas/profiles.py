@@ -10,6 +10,8 @@ A profile names the published entity sets and their attributes the way the confi
 reference): `КодПоЕДРПОУ`, invoice sections `Товары` and `Услуги`, payment rows linked to the
 invoice through the composite `Сделка`. `bp30` follows 1С:Бухгалтерия 3.0 (`LARAVEL` recordings):
 `ИНН`/`КПП`, a single `Товары` section, payment rows with `СчетНаОплату_Key`.
+Both publish what the invoice print form reads (the organisation's contact information, the
+contact information kinds, units, a register with the VAT status): see docs/invoice-pdf.md.
 Sets marked `"published": False` exist in the infobase but are outside the OData composition, so
 requests to them answer 404 as on a real server.
 """
@@ -85,6 +87,35 @@ _GOODS_ROW = {
 }
 
 
+# The organisation's contact information rows: the columns of UA BP КОРП's
+# `Организации.КонтактнаяИнформация` (sabatex/1C8 Models/Catalogs/Организации.cs), as recorded
+# over OData in datareducer/console src/test/resources/odata/TabularSection.xml.
+_CONTACT_ROW = {
+    "Тип": _S,
+    "Вид": "ref:Catalog_ВидыКонтактнойИнформации",
+    "Представление": _S,
+    "ЗначенияПолей": _S,
+    "Страна": _S,
+    "Регион": _S,
+    "Город": _S,
+    "АдресЭП": _S,
+    "ДоменноеИмяСервера": _S,
+    "НомерТелефона": _S,
+    "НомерТелефонаБезКодов": _S,
+    "ВидДляСписка": "ref:Catalog_ВидыКонтактнойИнформации",
+}
+
+
+def _vat_register(extra: dict[str, str]) -> dict[str, Any]:
+    """A periodic register of the organisation's tax settings with its VAT payer flag (where
+    each configuration keeps it: crmbridge/documents/sources.py)."""
+    return {
+        "kind": "InformationRegister",
+        "dimensions": {"Организация": "ref:Catalog_Организации"},
+        "attrs": {**extra, "ПлательщикНДС": _B},
+    }
+
+
 def _base_sets(bank_account: str) -> dict[str, Any]:
     return {
         "Catalog_Организации": {
@@ -95,7 +126,9 @@ def _base_sets(bank_account: str) -> dict[str, Any]:
                 "ИНН": _S,
                 "ОсновнойБанковскийСчет": "ref:Catalog_БанковскиеСчета",
             },
+            "tables": {"КонтактнаяИнформация": dict(_CONTACT_ROW)},
         },
+        "Catalog_ВидыКонтактнойИнформации": {"kind": "Catalog", "attrs": {"Тип": _S}},
         "Catalog_Контрагенты": {
             "kind": "Catalog",
             "hierarchical": True,
@@ -128,7 +161,6 @@ def _base_sets(bank_account: str) -> dict[str, Any]:
         },
         "Catalog_КлассификаторЕдиницИзмерения": {
             "kind": "Catalog",
-            "published": False,
             "attrs": {"НаименованиеПолное": _S},
         },
         "Catalog_Пользователи": {"kind": "Catalog", "published": False, "attrs": {}},
@@ -179,6 +211,10 @@ def _base_sets(bank_account: str) -> dict[str, Any]:
     }
 
 
+_BAS_VAT = "InformationRegister_УчетнаяПолитикаОрганизаций"
+_BP_VAT = "InformationRegister_НастройкиСистемыНалогообложения"
+
+
 def _bas_buh() -> Profile:
     sets = _base_sets("СтруктурнаяЕдиница")
     sets["Catalog_Организации"]["attrs"].update({"КодПоЕДРПОУ": _S, "НомерСвидетельства": _S})
@@ -194,6 +230,7 @@ def _bas_buh() -> Profile:
     for name in ("Document_ПоступлениеНаРасчетныйСчет", "Document_ПриходныйКассовыйОрдер"):
         sets[name]["attrs"]["ДокументОснование"] = "composite"
         sets[name]["tables"]["РасшифровкаПлатежа"]["Сделка"] = "composite"
+    sets[_BAS_VAT] = _vat_register({})
     return {
         "name": "bas-buh",
         "title": "BAS Бухгалтерія",
@@ -203,6 +240,8 @@ def _bas_buh() -> Profile:
         "invoice_sections": {"goods": "Товары", "services": "Услуги"},
         "payment_link": "Сделка",
         "contract_name": "Основний договір",
+        "vat_register": _BAS_VAT,
+        "product_unit": "БазоваяЕдиницаИзмерения",
         "inlinecount_ignores_paging": True,
         "sets": sets,
     }
@@ -218,6 +257,9 @@ def _bp30() -> Profile:
         row = sets[name]["tables"]["РасшифровкаПлатежа"]
         row["СчетНаОплату"] = "ref:Document_СчетНаОплатуПокупателю"
         row["СпособПогашенияЗадолженности"] = _S
+    product = sets["Catalog_Номенклатура"]["attrs"]  # `ЕдиницаИзмерения` in BP 3.0 (§2.4)
+    product["ЕдиницаИзмерения"] = product.pop("БазоваяЕдиницаИзмерения")
+    sets[_BP_VAT] = _vat_register({"СистемаНалогообложения": _S})
     return {
         "name": "bp30",
         "title": "1С:Бухгалтерия предприятия 3.0",
@@ -227,6 +269,8 @@ def _bp30() -> Profile:
         "invoice_sections": {"goods": "Товары", "services": "Товары"},
         "payment_link": "СчетНаОплату",
         "contract_name": "Основной договор",
+        "vat_register": _BP_VAT,
+        "product_unit": "ЕдиницаИзмерения",
         "inlinecount_ignores_paging": True,
         "sets": sets,
     }

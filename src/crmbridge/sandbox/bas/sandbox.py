@@ -9,12 +9,11 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from crmbridge.sandbox.bas import pdf, seeding
+from crmbridge.sandbox.bas import printform, seeding
 from crmbridge.sandbox.bas.accounting import INVOICES, Accounting
 from crmbridge.sandbox.bas.app import create_app
 from crmbridge.sandbox.bas.odata import ODataService
 from crmbridge.sandbox.bas.pages import InvoiceRow
-from crmbridge.sandbox.bas.printdata import invoice_print
 from crmbridge.sandbox.bas.profiles import profile as load_profile
 from crmbridge.sandbox.bas.query import Options
 from crmbridge.sandbox.bas.schema import Schema
@@ -32,7 +31,11 @@ def _local_now() -> datetime:
 
 
 class BasSandbox:
-    """The emulator of a BAS Бухгалтерія (`bas-buh`) or 1С:БП 3.0 (`bp30`) infobase."""
+    """The emulator of a BAS Бухгалтерія (`bas-buh`) or 1С:БП 3.0 (`bp30`) infobase.
+
+    `extension` installs the optional crmbridge extension, whose HTTP service serves the invoice
+    PDF at `hs/crm/invoice/<Ref_Key>/pdf`. A plain BAS has no such service: without it that path
+    is unknown to the publication and answers 404, as every other unknown path does."""
 
     def __init__(
         self,
@@ -41,9 +44,11 @@ class BasSandbox:
         *,
         profile: str = "bas-buh",
         now: Callable[[], datetime] = _local_now,
+        extension: bool = False,
     ) -> None:
         self.seed = seed
         self.control = control
+        self.extension = extension
         self.schema = Schema(load_profile(profile))
         self.store = Store(self.schema, now)
         self.service = ODataService(self.schema, self.store, now)
@@ -82,8 +87,8 @@ class BasSandbox:
         return self.accounting.record_payment(invoice_ref, amount)
 
     def invoice_pdf(self, ref: str) -> bytes | None:
-        data = invoice_print(self.schema, self.store, ref, self.seed.organisation.address)
-        return None if data is None else pdf.render(data)
+        """What the extension's print service returns for `ref` (None: no such invoice)."""
+        return printform.invoice_pdf(self.service, ref)
 
     def summaries(self) -> list[InvoiceRow]:
         rows = []

@@ -3,6 +3,8 @@
 Tax codes go where each configuration keeps them: `КодПоЕДРПОУ` (+ ІПН in `ИНН`) in BAS,
 `ИНН`/`КПП` in BP 3.0. A head counterparty points `ГоловнойКонтрагент_Key` at itself, as the
 recorded BP 3.0 card does (`LARAVEL` `app/Kontragent.php`); a branch points at its head.
+The organisation has what its printed invoice shows: contact information rows of predefined
+kinds, and a VAT status that changed once (a period register, so SliceLast has work to do).
 """
 
 from __future__ import annotations
@@ -14,6 +16,14 @@ from crmbridge.sandbox.bas.store import Store
 from crmbridge.sandbox.seed import Counterparty, Seed, ref_key
 
 ORG_TYPE = "StandardODATA.Catalog_Организации"
+# Predefined contact information kinds of the organisation (BSP names; the legal address is
+# what the invoice prints) and their types.
+CONTACT_KINDS = {
+    "ЮрАдресОрганизации": ("Юридична адреса", "Адрес"),
+    "ФактАдресОрганизации": ("Фактична адреса", "Адрес"),
+    "ТелефонОрганизации": ("Телефон", "Телефон"),
+}
+VAT_PAYER_SINCE = "2025-01-01T00:00:00"  # before: a single-tax payer outside VAT
 PRICE_PERIOD = "2026-01-01T00:00:00"
 OLD_PRICE_PERIOD = "2025-01-01T00:00:00"
 
@@ -79,6 +89,38 @@ def contract_ref(counterparty_ref: str) -> str:
     return ref_key("contract", counterparty_ref)
 
 
+def _contact_kinds(store: Store) -> None:
+    for n, (name, (description, kind)) in enumerate(CONTACT_KINDS.items(), start=1):
+        store.put_object(
+            "Catalog_ВидыКонтактнойИнформации",
+            {"Ref_Key": ref_key("contact_kind", name), "Code": _code(n)}
+            | {"Description": description, "Тип": kind}
+            | {"Predefined": True, "PredefinedDataName": name},
+        )
+
+
+def _contacts(seed: Seed) -> list[dict[str, Any]]:
+    """The legal address after a phone, so a reader has to pick it by its kind."""
+    phone = {"Тип": "Телефон", "Представление": "+380 44 000 00 01"}
+    address = {"Тип": "Адрес", "Представление": seed.organisation.address}
+    address |= {"Страна": "УКРАЇНА", "Город": "Київ"}
+    rows = [("ТелефонОрганизации", phone), ("ЮрАдресОрганизации", address)]
+    return [
+        row
+        | {"LineNumber": n, "Вид_Key": ref_key("contact_kind", kind)}
+        | {"ВидДляСписка_Key": ref_key("contact_kind", kind)}
+        for n, (kind, row) in enumerate(rows, start=1)
+    ]
+
+
+def _vat_status(store: Store, seed: Seed) -> None:
+    register = store.schema.profile["vat_register"]
+    extra = {"СистемаНалогообложения": "Общая"} if store.schema.name == "bp30" else {}
+    for period, payer in (("2024-01-01T00:00:00", False), (VAT_PAYER_SINCE, True)):
+        values = {"Period": period, "Организация_Key": seed.organisation.ref_key}
+        store.add_record(register, values | {"ПлательщикНДС": payer} | extra)
+
+
 def _organisation(store: Store, seed: Seed) -> None:
     org = seed.organisation
     values: dict[str, Any] = {
@@ -88,6 +130,7 @@ def _organisation(store: Store, seed: Seed) -> None:
         "НаименованиеПолное": org.full_name,
         "Префикс": "СБ",
         "ОсновнойБанковскийСчет_Key": bank_account_ref(seed),
+        "КонтактнаяИнформация": _contacts(seed),
     }
     if store.schema.name == "bas-buh":
         values |= {
@@ -125,7 +168,7 @@ def _products(store: Store, seed: Seed) -> None:
                 "Артикул": product.sku,
                 "Услуга": product.is_service,
                 "СтавкаНДС": product.vat_rate,
-                "БазоваяЕдиницаИзмерения_Key": ref_key("unit", product.unit),
+                f"{store.schema.profile['product_unit']}_Key": ref_key("unit", product.unit),
             },
         )
         _prices(store, seed, product.ref_key, product.price)
@@ -192,6 +235,8 @@ def _counterparties(store: Store, seed: Seed) -> None:
 def load(store: Store, seed: Seed) -> None:
     with store.locked():
         _references(store, seed)
+        _contact_kinds(store)
         _organisation(store, seed)
+        _vat_status(store, seed)
         _products(store, seed)
         _counterparties(store, seed)

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from crmbridge.sandbox.bas.words import hryvnias, plural
+from crmbridge.documents.words import hryvnias, plural
 
 
 @pytest.mark.parametrize(
