@@ -1,8 +1,8 @@
-"""Legacy per-entity CRM methods: `crm.<entity>.{get,list,add,update}`.
+"""Legacy per-entity CRM methods: `crm.<entity>.{get,list,add,update,fields}`.
 
-Each entity is a declaration (`Kind`); the four verbs are shared. As on the portal, unknown and
-read-only fields in `fields` are silently ignored, scalars are stored as strings, and lookups fail
-with an empty error code and HTTP 400.
+Each entity is a declaration (`Kind`, its fields in `fields.py`); the verbs are shared. As on the
+portal, unknown and read-only fields in `fields` are silently ignored, scalars are stored as
+strings, and lookups fail with an empty error code and HTTP 400.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from functools import partial
 from itertools import pairwise
 from typing import Any
 
+from crmbridge.sandbox.bitrix24 import fields as declared
 from crmbridge.sandbox.bitrix24 import files, records
 from crmbridge.sandbox.bitrix24.dispatch import Context, Handler, Reply
 from crmbridge.sandbox.bitrix24.query import list_query
@@ -115,6 +116,23 @@ def update(kind: Kind, ctx: Context, params: dict[str, Any]) -> Reply:
     return Reply(True)
 
 
+def describe(kind: Kind, ctx: Context, params: dict[str, Any]) -> Reply:
+    out = declared.describe(kind.name)
+    if kind.name == "deal":
+        out.update(_deal_user_fields())
+    return Reply(out)
+
+
+def _deal_user_fields() -> dict[str, Any]:
+    out = {}
+    for name, type_id in records.DEAL_USER_FIELDS.items():
+        label = name.removeprefix("UF_CRM_").replace("_", " ").capitalize()
+        meta = declared.Field(type_id, name, multiple=type_id == "file").describe()
+        meta.update(isDynamic=True, listLabel=label, formLabel=label, filterLabel=label)
+        out[name] = meta
+    return out
+
+
 def _apply(ctx: Context, kind: Kind, record: dict[str, Any], fields: dict[str, Any]) -> None:
     for key, value in fields.items():
         name = str(key).upper()
@@ -201,13 +219,14 @@ _VERBS: dict[str, Callable[[Kind, Context, dict[str, Any]], Reply]] = {
     "list": list_,
     "add": add,
     "update": update,
+    "fields": describe,
 }
 _OFFERED = {
-    "deal": ("get", "list", "add", "update"),
-    "company": ("get", "list", "add", "update"),
-    "contact": ("get", "list"),
-    "requisite": ("get", "list", "add", "update"),
-    "product": ("get", "list", "add", "update"),
+    "deal": ("get", "list", "add", "update", "fields"),
+    "company": ("get", "list", "add", "update", "fields"),
+    "contact": ("get", "list", "fields"),
+    "requisite": ("get", "list", "add", "update", "fields"),
+    "product": ("get", "list", "add", "update", "fields"),
 }
 
 

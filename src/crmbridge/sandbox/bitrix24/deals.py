@@ -1,4 +1,4 @@
-"""Deal-specific methods: product rows, field descriptions, the funnel and its stages."""
+"""Deal-specific methods: product rows, the funnel and its stages."""
 
 from __future__ import annotations
 
@@ -47,65 +47,6 @@ def productrows_set(ctx: Context, params: dict[str, Any]) -> Reply:
     record["DATE_MODIFY"] = iso(ctx.clock.now())
     ctx.events.emit("ONCRMDEALUPDATE", did)
     return Reply(True)
-
-
-def _field(kind: str, title: str, **flags: Any) -> dict[str, Any]:
-    meta = {
-        "type": kind,
-        "isRequired": False,
-        "isReadOnly": False,
-        "isImmutable": False,
-        "isMultiple": False,
-        "isDynamic": False,
-        "title": title,
-    }
-    meta.update(flags)
-    return meta
-
-
-_STANDARD: dict[str, tuple[str, dict[str, Any]]] = {
-    "ID": ("integer", {"isReadOnly": True}),
-    "TITLE": ("string", {}),
-    "TYPE_ID": ("crm_status", {"statusType": "DEAL_TYPE"}),
-    "CATEGORY_ID": ("crm_category", {"isImmutable": True}),
-    "STAGE_ID": ("crm_status", {"statusType": "DEAL_STAGE"}),
-    "STAGE_SEMANTIC_ID": ("string", {"isReadOnly": True}),
-    "IS_NEW": ("char", {"isReadOnly": True}),
-    "CURRENCY_ID": ("crm_currency", {}),
-    "OPPORTUNITY": ("double", {}),
-    "IS_MANUAL_OPPORTUNITY": ("char", {}),
-    "COMPANY_ID": ("crm_company", {}),
-    "CONTACT_ID": ("crm_contact", {"isDeprecated": True}),
-    "BEGINDATE": ("date", {}),
-    "CLOSEDATE": ("date", {}),
-    "OPENED": ("char", {}),
-    "CLOSED": ("char", {}),
-    "COMMENTS": ("string", {}),
-    "ASSIGNED_BY_ID": ("user", {}),
-    "CREATED_BY_ID": ("user", {"isReadOnly": True}),
-    "MODIFY_BY_ID": ("user", {"isReadOnly": True}),
-    "DATE_CREATE": ("datetime", {"isReadOnly": True}),
-    "DATE_MODIFY": ("datetime", {"isReadOnly": True}),
-    "ORIGINATOR_ID": ("string", {}),
-    "ORIGIN_ID": ("string", {}),
-    "MOVED_TIME": ("datetime", {"isReadOnly": True}),
-}
-
-
-def fields(ctx: Context, params: dict[str, Any]) -> Reply:
-    out = {name: _field(kind, name, **flags) for name, (kind, flags) in _STANDARD.items()}
-    for name, kind in records.DEAL_USER_FIELDS.items():
-        label = name.removeprefix("UF_CRM_").replace("_", " ").capitalize()
-        out[name] = _field(
-            kind,
-            name,
-            isDynamic=True,
-            isMultiple=kind == "file",
-            listLabel=label,
-            formLabel=label,
-            filterLabel=label,
-        )
-    return Reply(out)
 
 
 def _stages() -> list[dict[str, Any]]:
@@ -161,7 +102,6 @@ def methods() -> dict[str, Handler]:
     return {
         "crm.deal.productrows.get": productrows_get,
         "crm.deal.productrows.set": productrows_set,
-        "crm.deal.fields": fields,
         "crm.status.list": status_list,
         "crm.category.list": category_list,
     }
