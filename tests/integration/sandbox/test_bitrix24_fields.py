@@ -91,3 +91,24 @@ def test_descriptions_have_the_recorded_shape(
 ) -> None:
     fields = recorded("crm_lead_fields.json")["response"]["result"]
     assert_same_shape(fields[recorded_name], portal.result(f"crm.{kind}.fields")[name])
+
+
+@pytest.mark.parametrize("kind", sorted(NEW))
+def test_read_only_fields_are_not_written_and_immutable_ones_only_on_add(
+    portal: Portal, kind: str
+) -> None:
+    """`crm/data-types.md#crm_rest_field_description`: read-only fields are never written, an
+    immutable one "can only be filled once when creating a new element"."""
+    described = portal.result(f"crm.{kind}.fields")
+    read_only = {n for n, m in described.items() if m["isReadOnly"]}
+    immutable = {n for n, m in described.items() if m["isImmutable"]}
+    new_id = portal.result(
+        f"crm.{kind}.add", {"fields": {**NEW[kind], **dict.fromkeys(read_only, "77")}}
+    )
+    record = portal.result(f"crm.{kind}.get", {"id": new_id})
+    assert [n for n in read_only if record[n] == "77"] == []
+    changes = dict.fromkeys(read_only | immutable, "78")
+    portal.result(f"crm.{kind}.update", {"id": new_id, "fields": changes})
+    after = portal.result(f"crm.{kind}.get", {"id": new_id})
+    assert {n: after[n] for n in immutable} == {n: record[n] for n in immutable}
+    assert [n for n in read_only if after[n] == "78"] == []

@@ -31,19 +31,26 @@ from crmbridge.sandbox.bitrix24.wire import (
 
 Validator = Callable[[Context, dict[str, Any]], None]
 
-_READ_ONLY = frozenset(
-    {"ID", "DATE_CREATE", "DATE_MODIFY", "CREATED_BY_ID", "MODIFY_BY_ID", "CREATED_BY"}
-)
-
 
 @dataclass(frozen=True)
 class Kind:
+    """A record kind. Fields its description calls read-only are never written, immutable ones
+    only by `add` (`crm/data-types.md#crm_rest_field_description`); `extra_read_only` are fields
+    the emulator derives itself (a deal's `CLOSED` follows its stage)."""
+
     name: str  # table and method infix: deal → crm.deal.*
     new: Callable[[int, datetime], dict[str, Any]]
     events: bool = True  # fires ONCRM<NAME>ADD / ONCRM<NAME>UPDATE
-    read_only: frozenset[str] = _READ_ONLY
     validate_add: Validator | None = None
     extra_read_only: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def read_only(self) -> frozenset[str]:
+        return declared.read_only(self.name) | self.extra_read_only
+
+    @property
+    def fixed_after_add(self) -> frozenset[str]:
+        return self.read_only | declared.immutable(self.name)
 
 
 def _present(ctx: Context, kind: Kind, record: dict[str, Any]) -> dict[str, Any]:
@@ -98,7 +105,7 @@ def add(kind: Kind, ctx: Context, params: dict[str, Any]) -> Reply:
         kind.validate_add(ctx, fields)
     eid = ctx.portal.next_id(kind.name)
     record = kind.new(eid, ctx.clock.now())
-    _apply(ctx, kind, record, fields)
+    _apply(ctx, kind, record, fields, kind.read_only)
     ctx.portal.table(kind.name)[eid] = record
     if kind.events:
         ctx.events.emit(f"ONCRM{kind.name.upper()}ADD", eid)
@@ -108,7 +115,7 @@ def add(kind: Kind, ctx: Context, params: dict[str, Any]) -> Reply:
 def update(kind: Kind, ctx: Context, params: dict[str, Any]) -> Reply:
     eid = _entity_id(params)
     record = _record(ctx, kind, eid)
-    _apply(ctx, kind, record, _fields(params))
+    _apply(ctx, kind, record, _fields(params), kind.fixed_after_add)
     stamp = "TIMESTAMP_X" if kind.name == "product" else "DATE_MODIFY"
     record[stamp] = iso(ctx.clock.now())
     if kind.events:
@@ -133,10 +140,16 @@ def _deal_user_fields() -> dict[str, Any]:
     return out
 
 
-def _apply(ctx: Context, kind: Kind, record: dict[str, Any], fields: dict[str, Any]) -> None:
+def _apply(
+    ctx: Context,
+    kind: Kind,
+    record: dict[str, Any],
+    fields: dict[str, Any],
+    skipped: frozenset[str],
+) -> None:
     for key, value in fields.items():
         name = str(key).upper()
-        if name not in record or name in kind.read_only | kind.extra_read_only:
+        if name not in record or name in skipped:
             continue  # unknown fields are ignored, as the portal does
         if name in records.FILE_FIELDS:
             owner = f"{kind.name}:{record['ID']}"
@@ -207,7 +220,7 @@ KINDS = (
     Kind(
         "deal",
         records.new_deal,
-        extra_read_only=frozenset({"STAGE_SEMANTIC_ID", "CLOSED", "CATEGORY_ID", "IS_NEW"}),
+        extra_read_only=frozenset({"CLOSED", "CATEGORY_ID"}),
     ),
     Kind("company", records.new_company),
     Kind("contact", lambda cid, now: records.contact(cid, "", "", 0, 1, now)),
