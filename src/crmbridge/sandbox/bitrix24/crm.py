@@ -15,7 +15,7 @@ from itertools import pairwise
 from typing import Any
 
 from crmbridge.sandbox.bitrix24 import fields as declared
-from crmbridge.sandbox.bitrix24 import files, records
+from crmbridge.sandbox.bitrix24 import records, userfields
 from crmbridge.sandbox.bitrix24.dispatch import Context, Handler, Reply
 from crmbridge.sandbox.bitrix24.query import list_query
 from crmbridge.sandbox.bitrix24.wire import (
@@ -43,6 +43,7 @@ class Kind:
     events: bool = True  # fires ONCRM<NAME>ADD / ONCRM<NAME>UPDATE
     validate_add: Validator | None = None
     extra_read_only: frozenset[str] = field(default_factory=frozenset)
+    user_entity: str | None = None  # whose user fields (userfields.py) its records carry
 
     @property
     def read_only(self) -> frozenset[str]:
@@ -54,12 +55,7 @@ class Kind:
 
 
 def _present(ctx: Context, kind: Kind, record: dict[str, Any]) -> dict[str, Any]:
-    out = dict(record)
-    if kind.name == "deal":
-        owner = int(record["ID"])
-        for name in records.FILE_FIELDS:
-            out[name] = files.render_field(ctx.urls, owner, name, record.get(name) or [])
-    return out
+    return userfields.present(ctx.portal, ctx.urls, kind.user_entity, record)
 
 
 def _entity_id(params: dict[str, Any]) -> int:
@@ -105,6 +101,7 @@ def add(kind: Kind, ctx: Context, params: dict[str, Any]) -> Reply:
         kind.validate_add(ctx, fields)
     eid = ctx.portal.next_id(kind.name)
     record = kind.new(eid, ctx.clock.now())
+    record.update(userfields.blank(ctx.portal, kind.user_entity))
     _apply(ctx, kind, record, fields, kind.read_only)
     ctx.portal.table(kind.name)[eid] = record
     if kind.events:
@@ -124,20 +121,8 @@ def update(kind: Kind, ctx: Context, params: dict[str, Any]) -> Reply:
 
 
 def describe(kind: Kind, ctx: Context, params: dict[str, Any]) -> Reply:
-    out = declared.describe(kind.name)
-    if kind.name == "deal":
-        out.update(_deal_user_fields())
-    return Reply(out)
-
-
-def _deal_user_fields() -> dict[str, Any]:
-    out = {}
-    for name, type_id in records.DEAL_USER_FIELDS.items():
-        label = name.removeprefix("UF_CRM_").replace("_", " ").capitalize()
-        meta = declared.Field(type_id, name, multiple=type_id == "file").describe()
-        meta.update(isDynamic=True, listLabel=label, formLabel=label, filterLabel=label)
-        out[name] = meta
-    return out
+    described = declared.describe(kind.name)
+    return Reply({**described, **userfields.describe(ctx.portal, kind.user_entity)})
 
 
 def _apply(
@@ -147,13 +132,14 @@ def _apply(
     fields: dict[str, Any],
     skipped: frozenset[str],
 ) -> None:
+    custom = userfields.by_name(ctx.portal, kind.user_entity) if kind.user_entity else {}
     for key, value in fields.items():
         name = str(key).upper()
         if name not in record or name in skipped:
             continue  # unknown fields are ignored, as the portal does
-        if name in records.FILE_FIELDS:
+        if name in custom:
             owner = f"{kind.name}:{record['ID']}"
-            record[name] = files.field_value(ctx.portal, record[name] or [], value, owner)
+            record[name] = userfields.value(ctx.portal, custom[name], record[name], value, owner)
         elif name in ("PHONE", "EMAIL"):
             record[name] = _multifield(ctx, name, record[name], value)
             record[f"HAS_{name}"] = "Y" if record[name] else "N"
@@ -221,6 +207,7 @@ KINDS = (
         "deal",
         records.new_deal,
         extra_read_only=frozenset({"CLOSED", "CATEGORY_ID"}),
+        user_entity=userfields.DEAL,
     ),
     Kind("company", records.new_company),
     Kind("contact", lambda cid, now: records.contact(cid, "", "", 0, 1, now)),

@@ -4,7 +4,7 @@ A real portal describes more fields than the sandbox stores (addresses, UTM of c
 of contacts, hundreds of `RQ_*`); only the fields a record of the kind carries are declared here,
 and `tests/integration/sandbox/test_bitrix24_fields.py` keeps the two lists equal, so the emulator
 neither describes a field it does not store nor stores one it does not describe. User fields
-(`UF_CRM_*`) are portal state and are described by `userfields.py`.
+(`UF_CRM_*`) are portal state, described by `userfields.py`; their types are `USER_TYPES` below.
 
 Types, flags and titles are copied from the "Response Handling" examples of `bitrix24/b24restdocs`
 (commit 5988ed13, English portal): `api-reference/crm/deals/crm-deal-fields.md`,
@@ -210,6 +210,66 @@ PRODUCT: dict[str, Field] = {
     "VAT_INCLUDED": Field("char", "VAT included in price"),
     "XML_ID": Field("string", "External code"),
 }
+
+# User-field types (`USER_TYPE_ID` of crm.deal.userfield.add, which lists them) and the `SETTINGS`
+# a new field of the type gets: from the examples of crm-deal-userfield-list.md and -get.md
+# (string, file, enumeration, employee, date), crm/requisites/universal/crm-requisite-fields.md
+# (boolean, datetime, double) and the recorded crm.lead.fields (money); integer, url, address,
+# and the iblock types are assumed.
+CRM_LINKS = {"LEAD": "N", "CONTACT": "N", "COMPANY": "N", "DEAL": "N"}
+USER_TYPES: dict[str, dict[str, Any]] = {
+    "string": {
+        "SIZE": 20,
+        "ROWS": 1,
+        "REGEXP": "",
+        "MIN_LENGTH": 0,
+        "MAX_LENGTH": 0,
+        "DEFAULT_VALUE": "",
+    },
+    "integer": {"SIZE": 20, "MIN_VALUE": 0, "MAX_VALUE": 0, "DEFAULT_VALUE": ""},
+    "double": {"PRECISION": 2, "SIZE": 20, "MIN_VALUE": 0, "MAX_VALUE": 0, "DEFAULT_VALUE": ""},
+    "boolean": {"DEFAULT_VALUE": 0, "DISPLAY": "CHECKBOX", "LABEL": ["", ""], "LABEL_CHECKBOX": ""},
+    "date": {"DEFAULT_VALUE": {"VALUE": "", "TYPE": "NONE"}},
+    "datetime": {
+        "DEFAULT_VALUE": {"TYPE": "NONE", "VALUE": ""},
+        "USE_SECOND": "Y",
+        "USE_TIMEZONE": "N",
+    },
+    "money": {"DEFAULT_VALUE": ""},
+    "url": {},
+    "address": {},
+    "enumeration": {
+        "DISPLAY": "LIST",
+        "LIST_HEIGHT": 1,
+        "CAPTION_NO_VALUE": "",
+        "SHOW_NO_VALUE": "Y",
+    },
+    "file": {
+        "SIZE": 20,
+        "LIST_WIDTH": 0,
+        "LIST_HEIGHT": 0,
+        "MAX_SHOW_SIZE": 0,
+        "MAX_ALLOWED_SIZE": 0,
+        "EXTENSIONS": [],
+        "TARGET_BLANK": "Y",
+    },
+    "employee": {},
+    "crm_status": {"ENTITY_TYPE": ""},
+    "iblock_section": {
+        "IBLOCK_TYPE_ID": "",
+        "IBLOCK_ID": 0,
+        "DEFAULT_VALUE": "",
+        "DISPLAY": "LIST",
+    },
+    "iblock_element": {
+        "IBLOCK_TYPE_ID": "",
+        "IBLOCK_ID": 0,
+        "DEFAULT_VALUE": "",
+        "DISPLAY": "LIST",
+    },
+    "crm": CRM_LINKS,
+}
+
 
 STANDARD: dict[str, dict[str, Field]] = {
     "deal": DEAL,

@@ -8,7 +8,7 @@ import httpx
 from starlette.applications import Starlette
 
 from crmbridge.clock import Clock, SystemClock
-from crmbridge.sandbox.bitrix24 import crm, deals, event_methods, tasks, timeline
+from crmbridge.sandbox.bitrix24 import crm, deals, event_methods, tasks, timeline, userfields
 from crmbridge.sandbox.bitrix24.app import build_app
 from crmbridge.sandbox.bitrix24.dispatch import Context, Handler, Urls
 from crmbridge.sandbox.bitrix24.events import EventHub
@@ -57,6 +57,7 @@ class Bitrix24Sandbox:
         table: dict[str, Handler] = {}
         for part in (crm.methods(), deals.methods(), timeline.methods(), tasks.methods()):
             table.update(part)
+        table.update(userfields.methods())
         table.update(event_methods.methods(self.events))
         return table
 
