@@ -306,6 +306,12 @@ def sandbox(
     state: Annotated[
         Path | None, typer.Option(help="Keep the emulators' data in this file across restarts.")
     ] = None,
+    fresh_portal: Annotated[
+        bool,
+        typer.Option(
+            "--fresh-portal", help="A new customer's portal: without crmbridge's deal user fields."
+        ),
+    ] = False,
 ) -> None:
     """Serve the emulated Bitrix24 portal and BAS infobase on one port."""
     import uvicorn
@@ -327,6 +333,7 @@ def sandbox(
         outgoing_webhook=outgoing_webhook,
         profile=profile,
         state_file=state,
+        fresh_portal=fresh_portal,
     )
     try:
         running = Sandbox(settings)

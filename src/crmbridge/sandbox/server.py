@@ -42,6 +42,7 @@ class SandboxSettings:
     profile: str = "bas-buh"
     state_file: Path | None = None
     save_every: float = 2.0
+    fresh_portal: bool = False  # the portal without crmbridge's deal user fields
 
 
 class FaultRequest(BaseModel):
@@ -64,6 +65,7 @@ class Sandbox:
             burst=settings.b24_burst,
             outgoing_webhook=settings.outgoing_webhook,
             public_url=settings.public_url,
+            user_fields=not settings.fresh_portal,
         )
         self.bas = BasSandbox(self.seed, self.control, profile=settings.profile)
         self._saving = threading.Event()

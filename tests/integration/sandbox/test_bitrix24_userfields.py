@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.sandbox.b24 import Portal, assert_same_shape
+from tests.integration.sandbox.b24 import Portal, assert_same_shape, running_portal
 from tests.integration.sandbox.test_bitrix24_recorded import compare, recorded
 
 SEEDED = ["UF_CRM_INVOICE_NUMBER", "UF_CRM_PAYMENT_STATUS", "UF_CRM_INVOICE_PDF"]
@@ -272,3 +272,14 @@ def test_answers_have_the_documented_shape(portal: Portal) -> None:
         assert_same_shape(item, by_type[item["USER_TYPE_ID"]])
     lead = recorded("crm_lead_fields.json")["response"]["result"]["UF_CRM_1594289616952"]
     assert_same_shape(lead, portal.result("crm.deal.fields")["UF_CRM_INVOICE_NUMBER"])
+
+
+def test_a_fresh_portal_has_none_of_crmbridges_fields() -> None:
+    with running_portal(user_fields=False) as fresh:
+        assert fresh.call("crm.deal.userfield.list", {}).json()["total"] == 0
+        assert not [n for n in fresh.result("crm.deal.fields") if n.startswith("UF_")]
+        assert not [n for n in fresh.result("crm.deal.get", {"id": 1}) if n.startswith("UF_")]
+        assert fresh.client.get(f"{fresh.base}/bitrix24/").status_code == 200  # the demo page
+        add(fresh, FIELD_NAME="INVOICE_NUMBER", USER_TYPE_ID="string")
+        fresh.result("crm.deal.update", {"id": 1, "fields": {"UF_CRM_INVOICE_NUMBER": "СФ-1"}})
+        assert fresh.result("crm.deal.get", {"id": 1})["UF_CRM_INVOICE_NUMBER"] == "СФ-1"

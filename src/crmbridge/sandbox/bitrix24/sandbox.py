@@ -40,10 +40,11 @@ class Bitrix24Sandbox:
         public_url: str = "http://127.0.0.1:8765",
         clock: Clock | None = None,
         transport: httpx.BaseTransport | None = None,
+        user_fields: bool = True,  # False: a new customer's portal, without crmbridge's UF_CRM_*
     ) -> None:
         self.clock = clock or SystemClock()
         self.urls = Urls(public_url)
-        self.portal = load_seed(seed, self.clock.now())
+        self.portal = load_seed(seed, self.clock.now(), user_fields=user_fields)
         self.events = EventHub(
             control, self.clock, self.urls, outgoing_webhook=outgoing_webhook, transport=transport
         )
