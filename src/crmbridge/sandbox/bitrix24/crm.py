@@ -15,7 +15,7 @@ from itertools import pairwise
 from typing import Any
 
 from crmbridge.sandbox.bitrix24 import fields as declared
-from crmbridge.sandbox.bitrix24 import records, userfields
+from crmbridge.sandbox.bitrix24 import funnels, records, userfields
 from crmbridge.sandbox.bitrix24.dispatch import Context, Handler, Reply
 from crmbridge.sandbox.bitrix24.query import list_query
 from crmbridge.sandbox.bitrix24.wire import (
@@ -133,7 +133,8 @@ def _apply(
     skipped: frozenset[str],
 ) -> None:
     custom = userfields.by_name(ctx.portal, kind.user_entity) if kind.user_entity else {}
-    for key, value in fields.items():
+    # The funnel first: it decides which STAGE_ID the deal can take.
+    for key, value in sorted(fields.items(), key=lambda kv: str(kv[0]).upper() != "CATEGORY_ID"):
         name = str(key).upper()
         if name not in record or name in skipped:
             continue  # unknown fields are ignored, as the portal does
@@ -143,6 +144,8 @@ def _apply(
         elif name in ("PHONE", "EMAIL"):
             record[name] = _multifield(ctx, name, record[name], value)
             record[f"HAS_{name}"] = "Y" if record[name] else "N"
+        elif name == "CATEGORY_ID":
+            _enter(record, value)
         elif name == "STAGE_ID":
             _move(ctx, record, str(value))
         elif name in ("OPPORTUNITY", "PRICE", "REVENUE"):
@@ -153,9 +156,21 @@ def _apply(
         recompute(ctx, record)
 
 
+def _enter(record: dict[str, Any], value: Any) -> None:
+    """A new deal's funnel (`crm-deal-add.md`: CATEGORY_ID, then "the first available stage
+    relative to the funnel"); an unknown funnel leaves it in the default one [assumption]."""
+    funnel = funnels.BY_ID.get(to_int(value) or 0)
+    if funnel is not None:
+        record["CATEGORY_ID"] = str(funnel.id)
+        records.apply_stage(record, funnel.first_stage)
+
+
 def _move(ctx: Context, record: dict[str, Any], stage: str) -> None:
-    if stage not in records.STAGE_SEMANTIC or stage == record["STAGE_ID"]:
-        return  # an unknown stage leaves the deal where it is [assumption]
+    """Only a stage of the deal's own funnel is taken (`crm-deal-update.md`: its stages are
+    `DEAL_STAGE_<CATEGORY_ID>`); another funnel's or an unknown one leaves the deal where it is,
+    as the portal ignores fields it cannot use [assumption: no public answer shows this case]."""
+    if funnels.CATEGORY.get(stage) != int(record["CATEGORY_ID"]) or stage == record["STAGE_ID"]:
+        return
     records.apply_stage(record, stage)
     record["MOVED_TIME"] = iso(ctx.clock.now())
     record["MOVED_BY_ID"] = str(ctx.user_id)
@@ -202,11 +217,12 @@ def _check_requisite(ctx: Context, fields: dict[str, Any]) -> None:
 
 
 KINDS = (
-    # The sandbox has one funnel (0), and a deal's funnel cannot change through crm.deal.update.
+    # A deal's funnel is set by add and cannot change through crm.deal.update (CATEGORY_ID is
+    # immutable; crm-deal-update.md sends that to crm.item.update).
     Kind(
         "deal",
         records.new_deal,
-        extra_read_only=frozenset({"CLOSED", "CATEGORY_ID"}),
+        extra_read_only=frozenset({"CLOSED"}),
         user_entity=userfields.DEAL,
     ),
     Kind("company", records.new_company),

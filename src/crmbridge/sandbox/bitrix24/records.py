@@ -10,13 +10,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from crmbridge.sandbox.bitrix24 import funnels
 from crmbridge.sandbox.bitrix24.wire import PORTAL_TZ, iso, money, to_decimal
-from crmbridge.sandbox.seed import DEAL_STAGES, Company, Deal, Product, Rep
+from crmbridge.sandbox.seed import Company, Deal, Product, Rep
 
 INVOICE_STAGE = "PREPAYMENT_INVOICE"
-_SEMANTIC = {"process": "P", "success": "S", "failure": "F"}
-STAGE_SEMANTIC = {code: _SEMANTIC[sem] for code, _name, sem in DEAL_STAGES}
-STAGE_NAMES = {code: name for code, name, _sem in DEAL_STAGES}
+STAGE_SEMANTIC = funnels.SEMANTIC_ID  # stage id (of any funnel) → P / S / F
+STAGE_NAMES = funnels.NAMES
 
 
 def _stamps(now: datetime, user: int = 1) -> dict[str, Any]:
@@ -37,7 +37,7 @@ def new_deal(did: int, now: datetime) -> dict[str, Any]:
         "ID": str(did),
         "TITLE": f"Угода #{did}",
         "TYPE_ID": "SALE",
-        "STAGE_ID": DEAL_STAGES[0][0],
+        "STAGE_ID": funnels.BY_ID[0].first_stage,
         "PROBABILITY": None,
         "CURRENCY_ID": "UAH",
         "OPPORTUNITY": "0.00",
