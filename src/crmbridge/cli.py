@@ -313,6 +313,12 @@ def sandbox(
             help="Install the optional BAS extension: its HTTP service serves invoice PDFs.",
         ),
     ] = False,
+    fresh_portal: Annotated[
+        bool,
+        typer.Option(
+            "--fresh-portal", help="A new customer's portal: without crmbridge's deal user fields."
+        ),
+    ] = False,
 ) -> None:
     """Serve the emulated Bitrix24 portal and BAS infobase on one port."""
     import uvicorn
@@ -335,6 +341,7 @@ def sandbox(
         profile=profile,
         bas_extension=bas_extension,
         state_file=state,
+        fresh_portal=fresh_portal,
     )
     try:
         running = Sandbox(settings)

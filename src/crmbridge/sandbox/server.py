@@ -45,6 +45,7 @@ class SandboxSettings:
     bas_extension: bool = False  # the optional BAS extension with the invoice PDF service
     state_file: Path | None = None
     save_every: float = 2.0
+    fresh_portal: bool = False  # the portal without crmbridge's deal user fields
 
 
 class FaultRequest(BaseModel):
@@ -67,6 +68,7 @@ class Sandbox:
             burst=settings.b24_burst,
             outgoing_webhook=settings.outgoing_webhook,
             public_url=settings.public_url,
+            user_fields=not settings.fresh_portal,
         )
         self.bas = BasSandbox(
             self.seed, self.control, profile=settings.profile, extension=settings.bas_extension

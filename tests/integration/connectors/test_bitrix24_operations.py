@@ -100,7 +100,7 @@ def test_product_rows_replace_and_recompute_the_amount(
 
 def test_stages_categories_and_user_fields(b24: tuple[Sandbox, Bitrix24Connector]) -> None:
     _, connector = b24
-    assert [c["id"] for c in connector.deals.categories()] == [0]
+    assert [c["id"] for c in connector.deals.categories()] == [0, 1]  # default, «Дилери»
     stages = [s["STATUS_ID"] for s in connector.deals.stages()]
     assert stages[0] == "NEW" and "PREPAYMENT_INVOICE" in stages and "DEAL_TYPE" not in stages
     fields = connector.deals.fields()

@@ -256,4 +256,4 @@ def test_funnel_stages_and_category(portal: Portal) -> None:
     assert names["PREPAYMENT_INVOICE"] == "Рахунок" and names["UC_PAID"] == "Оплачено"
     assert stages[-2]["EXTRA"]["SEMANTICS"] == "success"
     categories = portal.call("crm.category.list", {"entityTypeId": 2}).json()
-    assert categories["result"]["categories"][0]["id"] == 0 and categories["total"] == 1
+    assert categories["result"]["categories"][0]["id"] == 0 and categories["total"] == 2

@@ -1,6 +1,7 @@
 """The emulator answers in the shapes of recorded real responses (same keys, same JSON types).
 
-Fixtures: tests/fixtures/recorded/bitrix24/*.json, each citing its source in `_source`.
+Fixtures: tests/fixtures/recorded/bitrix24/*.json and emulator/*.json, each citing its source in
+`_source`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ FIXTURES = Path(__file__).parents[2] / "fixtures" / "recorded" / "bitrix24"
 
 
 def recorded(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    """A fixture by file name, at the top level or in `emulator/` (shapes no connector reads)."""
+    path = FIXTURES / name if (FIXTURES / name).exists() else FIXTURES / "emulator" / name
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     assert data["_source"]["repo"] and data["_source"]["path"]
     return data
 

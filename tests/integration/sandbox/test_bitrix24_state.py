@@ -30,3 +30,29 @@ def test_snapshot_restore_round_trip() -> None:
         assert second.result("tasks.task.get", {"taskId": 1})["task"]["title"] == "Зателефонувати"
         assert len(second.sandbox.call("event.offline.list")) == 1
         assert second.result("crm.deal.add", {"fields": {"TITLE": "next"}}) == 8
+
+
+def test_user_fields_survive_a_snapshot_and_old_snapshots_keep_the_seeded_ones() -> None:
+    with running_portal() as first:
+        spec = {"FIELD_NAME": "CONTRACT", "USER_TYPE_ID": "string", "LABEL": "Договір"}
+        field_id = first.result("crm.deal.userfield.add", {"fields": spec})
+        first.result("crm.deal.update", {"id": 3, "fields": {"UF_CRM_CONTRACT": "Д-17"}})
+        first.result("crm.deal.userfield.delete", {"id": 2})  # UF_CRM_PAYMENT_STATUS
+        saved = json.loads(json.dumps(first.sandbox.snapshot()))
+
+    with running_portal() as second:
+        second.sandbox.restore(saved)
+        names = [f["FIELD_NAME"] for f in second.result("crm.deal.userfield.list")]
+        assert names == ["UF_CRM_INVOICE_NUMBER", "UF_CRM_INVOICE_PDF", "UF_CRM_CONTRACT"]
+        assert second.result("crm.deal.get", {"id": 3})["UF_CRM_CONTRACT"] == "Д-17"
+        assert "UF_CRM_PAYMENT_STATUS" not in second.result("crm.deal.fields")
+        described = second.result("crm.deal.fields")["UF_CRM_CONTRACT"]
+        assert described["listLabel"] == "Договір"
+        assert second.result("crm.deal.userfield.add", {"fields": spec | {"FIELD_NAME": "N2"}}) > (
+            field_id
+        )
+
+    del saved["portal"]["tables"]["userfield"]  # a state file written before user fields were state
+    with running_portal() as third:
+        third.sandbox.restore(saved)
+        assert len(third.result("crm.deal.userfield.list")) == 3

@@ -100,6 +100,26 @@ def test_the_command_prints_the_addresses_and_serves(tmp_path: Path) -> None:
     assert f"http://127.0.0.1:{port}/bas/odata/standard.odata/" in text
 
 
+def test_a_fresh_portal_starts_without_crmbridges_user_fields() -> None:
+    with running_sandbox(fresh_portal=True) as sandbox:
+        fields = httpx.get(sandbox.bitrix24_webhook + "crm.deal.userfield.list").json()
+    assert fields["result"] == [] and fields["total"] == 0
+
+
+def test_the_command_serves_a_fresh_portal() -> None:
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "crmbridge", "sandbox", "--port", str(port), "--fresh-portal"]
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        hook = f"http://127.0.0.1:{port}/bitrix24/rest/1/sandbox/"
+        wait_for(lambda: _answers(hook + "user.get"), timeout=30, what="sandbox up")
+        assert httpx.get(hook + "crm.deal.userfield.list").json()["total"] == 0
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+
+
 def test_the_command_refuses_an_unknown_profile() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "crmbridge", "sandbox", "--profile", "ut11"],

@@ -1,8 +1,8 @@
-"""Legacy per-entity CRM methods: `crm.<entity>.{get,list,add,update}`.
+"""Legacy per-entity CRM methods: `crm.<entity>.{get,list,add,update,fields}`.
 
-Each entity is a declaration (`Kind`); the four verbs are shared. As on the portal, unknown and
-read-only fields in `fields` are silently ignored, scalars are stored as strings, and lookups fail
-with an empty error code and HTTP 400.
+Each entity is a declaration (`Kind`, its fields in `fields.py`); the verbs are shared. As on the
+portal, unknown and read-only fields in `fields` are silently ignored, scalars are stored as
+strings, and lookups fail with an empty error code and HTTP 400.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from functools import partial
 from itertools import pairwise
 from typing import Any
 
-from crmbridge.sandbox.bitrix24 import files, records
+from crmbridge.sandbox.bitrix24 import fields as declared
+from crmbridge.sandbox.bitrix24 import funnels, records, userfields
 from crmbridge.sandbox.bitrix24.dispatch import Context, Handler, Reply
 from crmbridge.sandbox.bitrix24.query import list_query
 from crmbridge.sandbox.bitrix24.wire import (
@@ -30,28 +31,31 @@ from crmbridge.sandbox.bitrix24.wire import (
 
 Validator = Callable[[Context, dict[str, Any]], None]
 
-_READ_ONLY = frozenset(
-    {"ID", "DATE_CREATE", "DATE_MODIFY", "CREATED_BY_ID", "MODIFY_BY_ID", "CREATED_BY"}
-)
-
 
 @dataclass(frozen=True)
 class Kind:
+    """A record kind. Fields its description calls read-only are never written, immutable ones
+    only by `add` (`crm/data-types.md#crm_rest_field_description`); `extra_read_only` are fields
+    the emulator derives itself (a deal's `CLOSED` follows its stage)."""
+
     name: str  # table and method infix: deal → crm.deal.*
     new: Callable[[int, datetime], dict[str, Any]]
     events: bool = True  # fires ONCRM<NAME>ADD / ONCRM<NAME>UPDATE
-    read_only: frozenset[str] = _READ_ONLY
     validate_add: Validator | None = None
     extra_read_only: frozenset[str] = field(default_factory=frozenset)
+    user_entity: str | None = None  # whose user fields (userfields.py) its records carry
+
+    @property
+    def read_only(self) -> frozenset[str]:
+        return declared.read_only(self.name) | self.extra_read_only
+
+    @property
+    def fixed_after_add(self) -> frozenset[str]:
+        return self.read_only | declared.immutable(self.name)
 
 
 def _present(ctx: Context, kind: Kind, record: dict[str, Any]) -> dict[str, Any]:
-    out = dict(record)
-    if kind.name == "deal":
-        owner = int(record["ID"])
-        for name in records.FILE_FIELDS:
-            out[name] = files.render_field(ctx.urls, owner, name, record.get(name) or [])
-    return out
+    return userfields.present(ctx.portal, ctx.urls, kind.user_entity, record)
 
 
 def _entity_id(params: dict[str, Any]) -> int:
@@ -97,7 +101,8 @@ def add(kind: Kind, ctx: Context, params: dict[str, Any]) -> Reply:
         kind.validate_add(ctx, fields)
     eid = ctx.portal.next_id(kind.name)
     record = kind.new(eid, ctx.clock.now())
-    _apply(ctx, kind, record, fields)
+    record.update(userfields.blank(ctx.portal, kind.user_entity))
+    _apply(ctx, kind, record, fields, kind.read_only)
     ctx.portal.table(kind.name)[eid] = record
     if kind.events:
         ctx.events.emit(f"ONCRM{kind.name.upper()}ADD", eid)
@@ -107,7 +112,7 @@ def add(kind: Kind, ctx: Context, params: dict[str, Any]) -> Reply:
 def update(kind: Kind, ctx: Context, params: dict[str, Any]) -> Reply:
     eid = _entity_id(params)
     record = _record(ctx, kind, eid)
-    _apply(ctx, kind, record, _fields(params))
+    _apply(ctx, kind, record, _fields(params), kind.fixed_after_add)
     stamp = "TIMESTAMP_X" if kind.name == "product" else "DATE_MODIFY"
     record[stamp] = iso(ctx.clock.now())
     if kind.events:
@@ -115,17 +120,32 @@ def update(kind: Kind, ctx: Context, params: dict[str, Any]) -> Reply:
     return Reply(True)
 
 
-def _apply(ctx: Context, kind: Kind, record: dict[str, Any], fields: dict[str, Any]) -> None:
-    for key, value in fields.items():
+def describe(kind: Kind, ctx: Context, params: dict[str, Any]) -> Reply:
+    described = declared.describe(kind.name)
+    return Reply({**described, **userfields.describe(ctx.portal, kind.user_entity)})
+
+
+def _apply(
+    ctx: Context,
+    kind: Kind,
+    record: dict[str, Any],
+    fields: dict[str, Any],
+    skipped: frozenset[str],
+) -> None:
+    custom = userfields.by_name(ctx.portal, kind.user_entity) if kind.user_entity else {}
+    # The funnel first: it decides which STAGE_ID the deal can take.
+    for key, value in sorted(fields.items(), key=lambda kv: str(kv[0]).upper() != "CATEGORY_ID"):
         name = str(key).upper()
-        if name not in record or name in kind.read_only | kind.extra_read_only:
+        if name not in record or name in skipped:
             continue  # unknown fields are ignored, as the portal does
-        if name in records.FILE_FIELDS:
+        if name in custom:
             owner = f"{kind.name}:{record['ID']}"
-            record[name] = files.field_value(ctx.portal, record[name] or [], value, owner)
+            record[name] = userfields.value(ctx.portal, custom[name], record[name], value, owner)
         elif name in ("PHONE", "EMAIL"):
             record[name] = _multifield(ctx, name, record[name], value)
             record[f"HAS_{name}"] = "Y" if record[name] else "N"
+        elif name == "CATEGORY_ID":
+            _enter(record, value)
         elif name == "STAGE_ID":
             _move(ctx, record, str(value))
         elif name in ("OPPORTUNITY", "PRICE", "REVENUE"):
@@ -136,9 +156,21 @@ def _apply(ctx: Context, kind: Kind, record: dict[str, Any], fields: dict[str, A
         recompute(ctx, record)
 
 
+def _enter(record: dict[str, Any], value: Any) -> None:
+    """A new deal's funnel (`crm-deal-add.md`: CATEGORY_ID, then "the first available stage
+    relative to the funnel"); an unknown funnel leaves it in the default one [assumption]."""
+    funnel = funnels.BY_ID.get(to_int(value) or 0)
+    if funnel is not None:
+        record["CATEGORY_ID"] = str(funnel.id)
+        records.apply_stage(record, funnel.first_stage)
+
+
 def _move(ctx: Context, record: dict[str, Any], stage: str) -> None:
-    if stage not in records.STAGE_SEMANTIC or stage == record["STAGE_ID"]:
-        return  # an unknown stage leaves the deal where it is [assumption]
+    """Only a stage of the deal's own funnel is taken (`crm-deal-update.md`: its stages are
+    `DEAL_STAGE_<CATEGORY_ID>`); another funnel's or an unknown one leaves the deal where it is,
+    as the portal ignores fields it cannot use [assumption: no public answer shows this case]."""
+    if funnels.CATEGORY.get(stage) != int(record["CATEGORY_ID"]) or stage == record["STAGE_ID"]:
+        return
     records.apply_stage(record, stage)
     record["MOVED_TIME"] = iso(ctx.clock.now())
     record["MOVED_BY_ID"] = str(ctx.user_id)
@@ -185,11 +217,13 @@ def _check_requisite(ctx: Context, fields: dict[str, Any]) -> None:
 
 
 KINDS = (
-    # The sandbox has one funnel (0), and a deal's funnel cannot change through crm.deal.update.
+    # A deal's funnel is set by add and cannot change through crm.deal.update (CATEGORY_ID is
+    # immutable; crm-deal-update.md sends that to crm.item.update).
     Kind(
         "deal",
         records.new_deal,
-        extra_read_only=frozenset({"STAGE_SEMANTIC_ID", "CLOSED", "CATEGORY_ID", "IS_NEW"}),
+        extra_read_only=frozenset({"CLOSED"}),
+        user_entity=userfields.DEAL,
     ),
     Kind("company", records.new_company),
     Kind("contact", lambda cid, now: records.contact(cid, "", "", 0, 1, now)),
@@ -201,13 +235,14 @@ _VERBS: dict[str, Callable[[Kind, Context, dict[str, Any]], Reply]] = {
     "list": list_,
     "add": add,
     "update": update,
+    "fields": describe,
 }
 _OFFERED = {
-    "deal": ("get", "list", "add", "update"),
-    "company": ("get", "list", "add", "update"),
-    "contact": ("get", "list"),
-    "requisite": ("get", "list", "add", "update"),
-    "product": ("get", "list", "add", "update"),
+    "deal": ("get", "list", "add", "update", "fields"),
+    "company": ("get", "list", "add", "update", "fields"),
+    "contact": ("get", "list", "fields"),
+    "requisite": ("get", "list", "add", "update", "fields"),
+    "product": ("get", "list", "add", "update", "fields"),
 }
 
 

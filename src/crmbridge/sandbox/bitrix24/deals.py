@@ -1,17 +1,17 @@
-"""Deal-specific methods: product rows, field descriptions, the funnel and its stages."""
+"""Deal-specific methods: product rows, the funnels (funnels.py) and their stages."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from crmbridge.sandbox.bitrix24 import crm, records
+from crmbridge.sandbox.bitrix24 import crm, funnels, records
 from crmbridge.sandbox.bitrix24.dispatch import Context, Handler, Reply
 from crmbridge.sandbox.bitrix24.query import list_query
 from crmbridge.sandbox.bitrix24.wire import RestError, iso, not_found, param, to_int
-from crmbridge.sandbox.seed import DEAL_STAGES
 
 _DEAL_TYPES = (("SALE", "Продаж"), ("GOODS", "Продаж товару"), ("SERVICES", "Сервіс"))
-_COLORS = ("#39A8EF", "#2FC6F6", "#55D0E0", "#47E4C2", "#FFA900", "#7BD500", "#FF5752")
+_PROCESS_COLORS = ("#39A8EF", "#2FC6F6", "#55D0E0", "#47E4C2", "#FFA900")
+_COLORS = {"success": "#7BD500", "failure": "#FF5752"}
 
 
 def _deal(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
@@ -49,88 +49,14 @@ def productrows_set(ctx: Context, params: dict[str, Any]) -> Reply:
     return Reply(True)
 
 
-def _field(kind: str, title: str, **flags: Any) -> dict[str, Any]:
-    meta = {
-        "type": kind,
-        "isRequired": False,
-        "isReadOnly": False,
-        "isImmutable": False,
-        "isMultiple": False,
-        "isDynamic": False,
-        "title": title,
-    }
-    meta.update(flags)
-    return meta
-
-
-_STANDARD: dict[str, tuple[str, dict[str, Any]]] = {
-    "ID": ("integer", {"isReadOnly": True}),
-    "TITLE": ("string", {}),
-    "TYPE_ID": ("crm_status", {"statusType": "DEAL_TYPE"}),
-    "CATEGORY_ID": ("crm_category", {"isImmutable": True}),
-    "STAGE_ID": ("crm_status", {"statusType": "DEAL_STAGE"}),
-    "STAGE_SEMANTIC_ID": ("string", {"isReadOnly": True}),
-    "IS_NEW": ("char", {"isReadOnly": True}),
-    "CURRENCY_ID": ("crm_currency", {}),
-    "OPPORTUNITY": ("double", {}),
-    "IS_MANUAL_OPPORTUNITY": ("char", {}),
-    "COMPANY_ID": ("crm_company", {}),
-    "CONTACT_ID": ("crm_contact", {"isDeprecated": True}),
-    "BEGINDATE": ("date", {}),
-    "CLOSEDATE": ("date", {}),
-    "OPENED": ("char", {}),
-    "CLOSED": ("char", {}),
-    "COMMENTS": ("string", {}),
-    "ASSIGNED_BY_ID": ("user", {}),
-    "CREATED_BY_ID": ("user", {"isReadOnly": True}),
-    "MODIFY_BY_ID": ("user", {"isReadOnly": True}),
-    "DATE_CREATE": ("datetime", {"isReadOnly": True}),
-    "DATE_MODIFY": ("datetime", {"isReadOnly": True}),
-    "ORIGINATOR_ID": ("string", {}),
-    "ORIGIN_ID": ("string", {}),
-    "MOVED_TIME": ("datetime", {"isReadOnly": True}),
-}
-
-
-def fields(ctx: Context, params: dict[str, Any]) -> Reply:
-    out = {name: _field(kind, name, **flags) for name, (kind, flags) in _STANDARD.items()}
-    for name, kind in records.DEAL_USER_FIELDS.items():
-        label = name.removeprefix("UF_CRM_").replace("_", " ").capitalize()
-        out[name] = _field(
-            kind,
-            name,
-            isDynamic=True,
-            isMultiple=kind == "file",
-            listLabel=label,
-            formLabel=label,
-            filterLabel=label,
-        )
-    return Reply(out)
-
-
-def _stages() -> list[dict[str, Any]]:
-    items = []
-    for n, (code, name, semantics) in enumerate(DEAL_STAGES):
-        sem = {"process": None, "success": "S", "failure": "F"}[semantics]
-        items.append(
-            {
-                "ID": str(n + 1),
-                "ENTITY_ID": "DEAL_STAGE",
-                "STATUS_ID": code,
-                "NAME": name,
-                "NAME_INIT": name,
-                "SORT": str((n + 1) * 10),
-                "SYSTEM": "Y" if code in ("NEW", "WON", "LOSE") else "N",
-                "CATEGORY_ID": None,
-                "COLOR": _COLORS[n % len(_COLORS)],
-                "SEMANTICS": sem,
-                "EXTRA": {"SEMANTICS": semantics, "COLOR": _COLORS[n % len(_COLORS)]},
-            }
-        )
+def _directory() -> list[dict[str, Any]]:
+    """`crm.status.list` items: the default funnel's stages, the deal types, then the stages of
+    the other funnels (ids in that order, so the first two keep the ids they always had)."""
+    items = _stage_items(funnels.BY_ID[0], 1)
     for n, (code, name) in enumerate(_DEAL_TYPES):
         items.append(
             {
-                "ID": str(len(DEAL_STAGES) + n + 1),
+                "ID": str(len(items) + 1),
                 "ENTITY_ID": "DEAL_TYPE",
                 "STATUS_ID": code,
                 "NAME": name,
@@ -139,29 +65,78 @@ def _stages() -> list[dict[str, Any]]:
                 "SYSTEM": "Y",
             }
         )
+    for funnel in funnels.FUNNELS[1:]:
+        items += _stage_items(funnel, len(items) + 1)
+    return items
+
+
+def _stage_items(funnel: funnels.Funnel, first_id: int) -> list[dict[str, Any]]:
+    """Shape of `crm/status/crm-status-list.md`: NAME_INIT only for system stages."""
+    items = []
+    for n, (code, name, semantics) in enumerate(funnel.stages):
+        color = _COLORS.get(semantics) or _PROCESS_COLORS[n % len(_PROCESS_COLORS)]
+        system = funnels.code(code) in funnels.SYSTEM_CODES
+        items.append(
+            {
+                "ID": str(first_id + n),
+                "ENTITY_ID": funnel.entity_id,
+                "STATUS_ID": code,
+                "NAME": name,
+                "NAME_INIT": name if system else "",
+                "SORT": str((n + 1) * 10),
+                "SYSTEM": "Y" if system else "N",
+                "CATEGORY_ID": str(funnel.id) if funnel.id else None,
+                "COLOR": color,
+                "SEMANTICS": {"process": None, "success": "S", "failure": "F"}[semantics],
+                "EXTRA": {"SEMANTICS": semantics, "COLOR": color},
+            }
+        )
     return items
 
 
 def status_list(ctx: Context, params: dict[str, Any]) -> Reply:
     query = dict(params)
     query.setdefault("order", {"SORT": "ASC"})
-    found = list_query(_stages(), query)
+    found = list_query(_directory(), query)
     return Reply(found.items, found.total, found.next)
 
 
 def category_list(ctx: Context, params: dict[str, Any]) -> Reply:
-    """Shape of `leshchenko1979/fast_bitrix24:tests/real_responses/crm_category_list.py`."""
+    """Shape of `leshchenko1979/fast_bitrix24:tests/real_responses/crm_category_list.py`: the
+    default funnel without `originId`/`originatorId`, the others with them empty."""
     if to_int(param(params, "entityTypeId")) != 2:
         raise RestError("NOT_FOUND", "Smart process not found")  # only deals have funnels here
-    funnel = {"id": 0, "name": "Загальна", "sort": 100, "entityTypeId": 2, "isDefault": "Y"}
-    return Reply({"categories": [funnel]}, total=1)
+    found = []
+    for funnel in sorted(funnels.FUNNELS, key=lambda f: (f.sort, f.id)):
+        entry: dict[str, Any] = {"id": funnel.id, "name": funnel.name, "sort": funnel.sort}
+        entry.update(entityTypeId=2, isDefault="Y" if funnel.id == 0 else "N")
+        if funnel.id:
+            entry.update(originId="", originatorId="")
+        found.append(entry)
+    return Reply({"categories": found}, total=len(found))
+
+
+def dealcategory_stage_list(ctx: Context, params: dict[str, Any]) -> Reply:
+    """The older `crm.dealcategory.stage.list {id}`: no id or 0 is the default funnel, an unknown
+    one "returns nothing" (`crm/outdated/category-old/crm-deal-category-stage-list.md`; `[]`
+    assumed); items as recorded in `fast_bitrix24:tests/real_responses/crm_dealcategory_*`."""
+    raw = param(params, "id")
+    funnel = funnels.BY_ID.get(0 if raw in (None, "") else to_int(raw) or 0)
+    if funnel is None:
+        return Reply([])
+    return Reply(
+        [
+            {"NAME": name, "SORT": (n + 1) * 10, "STATUS_ID": code}
+            for n, (code, name, _semantics) in enumerate(funnel.stages)
+        ]
+    )
 
 
 def methods() -> dict[str, Handler]:
     return {
         "crm.deal.productrows.get": productrows_get,
         "crm.deal.productrows.set": productrows_set,
-        "crm.deal.fields": fields,
         "crm.status.list": status_list,
         "crm.category.list": category_list,
+        "crm.dealcategory.stage.list": dealcategory_stage_list,
     }

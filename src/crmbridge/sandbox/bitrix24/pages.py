@@ -51,8 +51,9 @@ def _row(deal: dict[str, Any], companies: dict[int, dict[str, Any]], root: str) 
     ]
     tds = "".join(f"<td>{escape(str(c))}</td>" for c in cells)
     tds += f'<td class="amount">{escape(deal["OPPORTUNITY"])} {escape(deal["CURRENCY_ID"])}</td>'
-    tds += f"<td>{escape(deal['UF_CRM_INVOICE_NUMBER'] or '')}</td>"
-    tds += f"<td>{escape(deal['UF_CRM_PAYMENT_STATUS'] or '')}</td>"
+    # .get: a new customer's portal has no such fields yet (Bitrix24Sandbox(user_fields=False))
+    tds += f"<td>{escape(deal.get('UF_CRM_INVOICE_NUMBER') or '')}</td>"
+    tds += f"<td>{escape(deal.get('UF_CRM_PAYMENT_STATUS') or '')}</td>"
     disabled = " disabled" if deal["STAGE_ID"] == INVOICE_STAGE else ""
     action = escape(invoice_url(root, int(deal["ID"])))
     button = (

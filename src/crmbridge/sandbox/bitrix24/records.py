@@ -10,19 +10,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from crmbridge.sandbox.bitrix24 import funnels
 from crmbridge.sandbox.bitrix24.wire import PORTAL_TZ, iso, money, to_decimal
-from crmbridge.sandbox.seed import DEAL_STAGES, Company, Deal, Product, Rep
+from crmbridge.sandbox.seed import Company, Deal, Product, Rep
 
 INVOICE_STAGE = "PREPAYMENT_INVOICE"
-FILE_FIELDS = ("UF_CRM_INVOICE_PDF",)
-DEAL_USER_FIELDS = {
-    "UF_CRM_INVOICE_NUMBER": "string",
-    "UF_CRM_PAYMENT_STATUS": "string",
-    "UF_CRM_INVOICE_PDF": "file",
-}
-_SEMANTIC = {"process": "P", "success": "S", "failure": "F"}
-STAGE_SEMANTIC = {code: _SEMANTIC[sem] for code, _name, sem in DEAL_STAGES}
-STAGE_NAMES = {code: name for code, name, _sem in DEAL_STAGES}
+STAGE_SEMANTIC = funnels.SEMANTIC_ID  # stage id (of any funnel) → P / S / F
+STAGE_NAMES = funnels.NAMES
 
 
 def _stamps(now: datetime, user: int = 1) -> dict[str, Any]:
@@ -35,13 +29,15 @@ def _stamps(now: datetime, user: int = 1) -> dict[str, Any]:
 
 
 def new_deal(did: int, now: datetime) -> dict[str, Any]:
-    """A deal with the portal's defaults: first type, default funnel, first stage, +7 days."""
+    """A deal with the portal's defaults: first type, default funnel, first stage, +7 days.
+
+    Without user fields: their values are added from the portal's state (`userfields.blank`)."""
     today = now.astimezone(PORTAL_TZ).replace(hour=0, minute=0, second=0, microsecond=0)
     record: dict[str, Any] = {
         "ID": str(did),
         "TITLE": f"Угода #{did}",
         "TYPE_ID": "SALE",
-        "STAGE_ID": DEAL_STAGES[0][0],
+        "STAGE_ID": funnels.BY_ID[0].first_stage,
         "PROBABILITY": None,
         "CURRENCY_ID": "UAH",
         "OPPORTUNITY": "0.00",
@@ -80,8 +76,6 @@ def new_deal(did: int, now: datetime) -> dict[str, Any]:
         "UTM_CONTENT": None,
         "UTM_TERM": None,
     }
-    record.update({name: None for name in DEAL_USER_FIELDS})
-    record["UF_CRM_INVOICE_PDF"] = []
     return record
 
 

@@ -18,6 +18,7 @@ from crmbridge.sandbox.bitrix24 import (
     system_methods,
     tasks,
     timeline,
+    userfields,
 )
 from crmbridge.sandbox.bitrix24.app import build_app, oauth_routes
 from crmbridge.sandbox.bitrix24.auth import InboundWebhook, Webhooks
@@ -58,10 +59,11 @@ class Bitrix24Sandbox:
         clock: Clock | None = None,
         transport: httpx.BaseTransport | None = None,
         token_lifetime: float = ACCESS_LIFETIME,
+        user_fields: bool = True,  # False: a new customer's portal, without crmbridge's UF_CRM_*
     ) -> None:
         self.clock = clock or SystemClock()
         self.urls = Urls(public_url)
-        self.portal = load_seed(seed, self.clock.now())
+        self.portal = load_seed(seed, self.clock.now(), user_fields=user_fields)
         self.events = EventHub(
             control, self.clock, self.urls, outgoing_webhook=outgoing_webhook, transport=transport
         )
@@ -88,6 +90,7 @@ class Bitrix24Sandbox:
         table: dict[str, Handler] = {}
         for part in (crm.methods(), deals.methods(), timeline.methods(), tasks.methods()):
             table.update(part)
+        table.update(userfields.methods())
         table.update(event_methods.methods(self.events, self.apps))
         table.update(apps.methods(self.apps))
         table.update(system_methods.methods(table))

@@ -16,7 +16,21 @@ from typing import Any
 from crmbridge.sandbox.bitrix24 import records
 from crmbridge.sandbox.seed import VAT_RATES, Seed
 
-TABLES = ("user", "deal", "company", "contact", "requisite", "product", "comment", "task")
+TABLES = (
+    *("user", "deal", "company", "contact", "requisite", "product", "comment", "task"),
+    "userfield",  # user-field declarations (userfields.py); records carry their values
+)
+# The user fields crmbridge needs, as an administrator would create them (crm.deal.userfield.add).
+CRMBRIDGE_FIELDS = (
+    {"FIELD_NAME": "INVOICE_NUMBER", "USER_TYPE_ID": "string", "LABEL": "Номер рахунку"},
+    {"FIELD_NAME": "PAYMENT_STATUS", "USER_TYPE_ID": "string", "LABEL": "Статус оплати"},
+    {
+        "FIELD_NAME": "INVOICE_PDF",
+        "USER_TYPE_ID": "file",
+        "MULTIPLE": "Y",
+        "LABEL": "Рахунок (PDF)",
+    },
+)
 
 # Contacts are not in the shared seed; each company gets one person so crm.contact.* has data.
 _CONTACT_NAMES = (
@@ -63,7 +77,13 @@ class Portal:
     def restore(self, data: dict[str, Any]) -> None:
         data = copy.deepcopy(data)
         with self.lock:
-            self.tables = {name: _int_keys(data["tables"].get(name, {})) for name in TABLES}
+            # A table the snapshot predates (user fields before they were state) stays as seeded.
+            self.tables = {
+                name: _int_keys(data["tables"][name])
+                if name in data["tables"]
+                else self.tables[name]
+                for name in TABLES
+            }
             self.rows = _int_keys(data["rows"])
             self.files = _int_keys(data["files"])
             self.counters = dict(data["counters"])
@@ -77,8 +97,13 @@ def _int_keys(mapping: dict[str, Any]) -> dict[int, Any]:
     return {int(k): v for k, v in mapping.items()}
 
 
-def load_seed(seed: Seed, now: datetime) -> Portal:
+def load_seed(seed: Seed, now: datetime, *, user_fields: bool = True) -> Portal:
+    """The seeded portal; without `user_fields`, a new customer's portal: no `UF_CRM_*` yet."""
+    from crmbridge.sandbox.bitrix24 import userfields  # it imports Portal from this module
+
     portal = Portal()
+    for spec in CRMBRIDGE_FIELDS if user_fields else ():
+        userfields.create(portal, userfields.DEAL, spec)
     for rep in seed.reps:
         portal.tables["user"][rep.id] = records.user(rep)
     for i, product in enumerate(seed.products[: seed.crm_product_count]):
@@ -90,6 +115,7 @@ def load_seed(seed: Seed, now: datetime) -> Portal:
     for deal in seed.deals:
         did = portal.next_id("deal")
         portal.tables["deal"][did] = records.deal(did, deal, now)
+        portal.tables["deal"][did].update(userfields.blank(portal, userfields.DEAL))
         portal.rows[did] = [_seed_row(portal, seed, did, row, n) for n, row in enumerate(deal.rows)]
         portal.tables["deal"][did]["OPPORTUNITY"] = records.rows_total(portal.rows[did])
     return portal
