@@ -11,12 +11,12 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from prometheus_client import start_http_server
 
-from crmbridge import __version__, cli_flows, cli_jobs, cli_manual, cli_reconcile
+from crmbridge import __version__, cli_flows, cli_jobs, cli_manual, cli_reconcile, cli_setup
 from crmbridge.alerts import AlertCheck, notifiers
 from crmbridge.app import Application
 from crmbridge.cli_common import (
@@ -24,6 +24,7 @@ from crmbridge.cli_common import (
     DatabaseOption,
     clear_errors,
     configure_logging,
+    existing_db,
     migrated,
     open_db,
 )
@@ -89,48 +90,38 @@ def migrate(config: ConfigOption = None, database: DatabaseOption = None) -> Non
 def check(
     config: Annotated[Path, typer.Option("--config", "-c", help="The YAML config file.")],
     offline: Annotated[
-        bool, typer.Option("--offline", help="Do not contact the systems to check field names.")
+        bool, typer.Option("--offline", help="Check the file alone; do not contact the systems.")
     ] = False,
 ) -> None:
-    """Check a config: ownership (no field written from both sides), expressions, references,
-    and (when the systems answer) that every mapped field exists in BAS $metadata and the CRM.
+    """Check a config: the file (ownership, expressions, references, URLs) and, unless
+    --offline, both systems with its credentials (reachable, signed in, scopes, profile,
+    published objects, fields, stages, organisation, price type). Nothing is written anywhere.
 
-    Prints every problem with its file and line; exit status 2 when there is any.
+    Prints every problem on one line; exit status 1 when there is any.
     """
+    from crmbridge.readiness import check as readiness
+
     with clear_errors():
-        loaded = load_config(config)
-        problems = check_config(loaded)
-        reached = False
-        if not offline and not problems:
-            problems, reached = _live_check(loaded)
-        if problems:
-            raise ConfigProblems(problems)
-    how = "checked against both systems" if reached else "systems not contacted"
+        try:
+            report = readiness.run(
+                load_config(config),
+                offline=offline,
+                database=lambda: existing_db(config, None),  # only auth: oauth reads it
+            )
+        except ConfigProblems as exc:  # the file itself: the systems cannot be judged yet
+            report = readiness.Report([str(p) for p in exc.problems])
+    if report.problems:
+        for line in report.problems:
+            typer.echo(line, err=True)
+        noun = "problem" if len(report.problems) == 1 else "problems"
+        typer.echo(f"{config}: {len(report.problems)} {noun}", err=True)
+        raise typer.Exit(1)
+    how = (
+        "offline: the file alone, the systems were not contacted"
+        if offline
+        else "checked against " + " and ".join(report.checked)
+    )
     typer.echo(f"{config}: no problems found ({how})")
-
-
-def _live_check(loaded: Any) -> tuple[list[Any], bool]:
-    import tempfile
-
-    from crmbridge.config.live import live_problems
-    from crmbridge.errors import CrmbridgeError
-    from crmbridge.store.database import open_database
-
-    folder = tempfile.mkdtemp(prefix="crmbridge-check-")
-    db = open_database(f"sqlite:///{folder}/check.db")  # the exchanges of the check itself
-    run_migrations(db)
-    application = Application(loaded.config, db)
-    try:
-        context = application.context()
-        return live_problems(loaded, context), True
-    except CrmbridgeError as exc:
-        typer.echo(
-            f"note: systems not reachable, field names not checked ({exc.message})", err=True
-        )
-        return [], False
-    finally:
-        application.close()
-        db.dispose()
 
 
 @app.command()
@@ -319,6 +310,10 @@ def sandbox(
             "--fresh-portal", help="A new customer's portal: without crmbridge's deal user fields."
         ),
     ] = False,
+    unpublished: Annotated[
+        list[str] | None,
+        typer.Option(help="A BAS entity set to leave out of the OData composition; repeatable."),
+    ] = None,
 ) -> None:
     """Serve the emulated Bitrix24 portal and BAS infobase on one port."""
     import uvicorn
@@ -340,6 +335,7 @@ def sandbox(
         outgoing_webhook=outgoing_webhook,
         profile=profile,
         bas_extension=bas_extension,
+        unpublished=tuple(unpublished or ()),
         state_file=state,
         fresh_portal=fresh_portal,
     )
@@ -381,6 +377,7 @@ cli_jobs.register(app)
 cli_flows.register(app)
 cli_manual.register(app)
 cli_reconcile.register(app)
+cli_setup.register(app)
 
 
 def main() -> None:

@@ -48,3 +48,15 @@ def fuzz(operation: schemathesis.APIOperation) -> None:
         case.call_and_validate()
 
     check()
+
+
+def test_a_nul_byte_in_a_text_parameter_is_refused_not_a_500(db: Database) -> None:
+    # Found by the fuzzer on PostgreSQL, which refuses NUL in text: the API must say 422 first.
+    import httpx
+
+    app = Application(load_config(EXAMPLE, ENV).config, db)
+    with serve_app(create_app(app)) as url:
+        for path in ("/api/jobs?flow=a%00b", "/api/exchanges?key=%00", "/api/trace/deal/1%00"):
+            answer = httpx.get(url + path, headers=AUTH)
+            assert answer.status_code == 422, (path, answer.text)
+    app.close()

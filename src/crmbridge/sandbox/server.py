@@ -43,6 +43,7 @@ class SandboxSettings:
     outgoing_webhook: str | None = None
     profile: str = "bas-buh"
     bas_extension: bool = False  # the optional BAS extension with the invoice PDF service
+    unpublished: tuple[str, ...] = ()  # BAS entity sets left out of the OData composition
     state_file: Path | None = None
     save_every: float = 2.0
     fresh_portal: bool = False  # the portal without crmbridge's deal user fields
@@ -71,7 +72,11 @@ class Sandbox:
             user_fields=not settings.fresh_portal,
         )
         self.bas = BasSandbox(
-            self.seed, self.control, profile=settings.profile, extension=settings.bas_extension
+            self.seed,
+            self.control,
+            profile=settings.profile,
+            extension=settings.bas_extension,
+            unpublished=settings.unpublished,
         )
         self._saving = threading.Event()
         if settings.state_file is not None and settings.state_file.exists():

@@ -24,7 +24,9 @@ from crmbridge.trace import timeline
 JobId = Annotated[int, Path(ge=1, le=2**62, description="The job's id.")]
 Kind = Literal["deal", "company", "invoice", "counterparty", "product"]
 StatusName = Literal["waiting", "running", "done", "dead"]
-Text = Annotated[str | None, Query(max_length=200)]
+# No NUL: PostgreSQL refuses it in text, so it would be a 500 instead of a 422.
+PRINTABLE = r"^[^\x00]*$"
+Text = Annotated[str | None, Query(max_length=200, pattern=PRINTABLE)]
 
 
 class JobOut(BaseModel):
@@ -173,7 +175,7 @@ def router(application: Application) -> APIRouter:
         return Replayed(replayed=job_sql.replay_matching(db, flt, clock.now()))
 
     @api.get("/trace/{entity}/{key}", response_model=Trace, responses={404: {}})
-    def trace(entity: Kind, key: Annotated[str, Path(max_length=200)]) -> Trace:
+    def trace(entity: Kind, key: Annotated[str, Path(max_length=200, pattern=PRINTABLE)]) -> Trace:
         """Everything recorded about a deal, company (id or ЄДРПОУ), invoice (number),
         counterparty (ЄДРПОУ) or product (CRM id or BAS Ref_Key), in time order: what
         `crmbridge trace --json` prints."""
@@ -190,7 +192,7 @@ def router(application: Application) -> APIRouter:
 
     @api.get("/exchanges", response_model=list[ExchangeOut])
     def exchanges(
-        key: Annotated[str, Query(min_length=1, max_length=200)],
+        key: Annotated[str, Query(min_length=1, max_length=200, pattern=PRINTABLE)],
         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     ) -> list[ExchangeOut]:
         """External calls about a business key (`deal:42`, `company:7`), newest first."""

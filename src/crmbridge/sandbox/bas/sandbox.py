@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -30,6 +30,16 @@ def _local_now() -> datetime:
     return datetime.now().replace(microsecond=0)
 
 
+def _composition(spec: dict[str, Any], unpublished: Iterable[str]) -> dict[str, Any]:
+    """The profile with `unpublished` sets left out of the OData composition: they exist in the
+    infobase but answer 404, as on a server whose administrator has not published them."""
+    for name in unpublished:
+        if name not in spec["sets"]:
+            raise ValueError(f"the {spec['name']} profile has no entity set {name}")
+        spec["sets"][name]["published"] = False
+    return spec
+
+
 class BasSandbox:
     """The emulator of a BAS Бухгалтерія (`bas-buh`) or 1С:БП 3.0 (`bp30`) infobase.
 
@@ -45,11 +55,12 @@ class BasSandbox:
         profile: str = "bas-buh",
         now: Callable[[], datetime] = _local_now,
         extension: bool = False,
+        unpublished: Iterable[str] = (),
     ) -> None:
         self.seed = seed
         self.control = control
         self.extension = extension
-        self.schema = Schema(load_profile(profile))
+        self.schema = Schema(_composition(load_profile(profile), unpublished))
         self.store = Store(self.schema, now)
         self.service = ODataService(self.schema, self.store, now)
         self.accounting = Accounting(self.schema, self.store, now)
