@@ -12,16 +12,17 @@ from dataclasses import dataclass, field
 import httpx
 
 from crmbridge.clock import Clock, SystemClock
-from crmbridge.config.model import Bitrix24System, Config
+from crmbridge.config.model import BasSystem, Bitrix24System, Config
 from crmbridge.connectors.bitrix24 import (
     Bitrix24Connector,
     DatabaseTokenStore,
     connect,
     connect_app,
 )
-from crmbridge.connectors.http import JournalRecorder
+from crmbridge.connectors.http import ExchangeRecorder, JournalRecorder
 from crmbridge.connectors.onec import wiring as bas
 from crmbridge.connectors.ratelimit import bas_limiter, bitrix24_limiter
+from crmbridge.errors import ConfigError
 from crmbridge.flows import jobs
 from crmbridge.flows.context import FlowContext
 from crmbridge.flows.rules import Rules, compile_rules
@@ -71,49 +72,15 @@ class Application:
         return self._crm
 
     def _connect_bitrix24(self, crm: Bitrix24System) -> Bitrix24Connector:
-        limiter = bitrix24_limiter(rate=crm.rate, burst=crm.burst, processes=crm.processes)
         recorder = JournalRecorder(self.db, self.metrics)
-        if crm.auth == "oauth":
-            assert crm.client_id and crm.client_secret  # the config's validator saw to it
-            return connect_app(
-                self.client,
-                client_id=crm.client_id,
-                client_secret=crm.client_secret.get_secret_value(),
-                store=DatabaseTokenStore(self.db, self.clock),
-                limiter=limiter,
-                recorder=recorder,
-                oauth_server=crm.oauth_server,
-                portal=crm.portal,
-                clock=self.clock,
-            )
-        assert crm.webhook_url and crm.application_token
-        return connect(
-            self.client,
-            crm.webhook_url.get_secret_value(),
-            limiter=limiter,
-            recorder=recorder,
-            application_token=crm.application_token.get_secret_value(),
-            clock=self.clock,
-        )
+        return bitrix24_connector(crm, self.client, db=self.db, clock=self.clock, recorder=recorder)
 
     def _build_context(self) -> FlowContext:
         systems = self.config.systems
         recorder = JournalRecorder(self.db, self.metrics)
         crm = self._bitrix24()
         accounting = bas.connect(
-            bas.BasSettings(
-                odata_url=systems.bas.odata_url,
-                user=systems.bas.user,
-                password=systems.bas.password.get_secret_value(),
-                profile=systems.bas.profile,
-                sessions=systems.bas.sessions,
-                webhook_secret=(
-                    systems.bas.webhook_secret.get_secret_value()
-                    if systems.bas.webhook_secret
-                    else None
-                ),
-                timeout=httpx.Timeout(systems.bas.timeout, connect=10),
-            ),
+            bas_settings(systems.bas),
             self.client,
             recorder=recorder,
             clock=self.clock,
@@ -130,3 +97,54 @@ class Application:
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
+
+
+def bitrix24_connector(
+    crm: Bitrix24System,
+    client: httpx.Client,
+    *,
+    db: Database | None,
+    clock: Clock,
+    recorder: ExchangeRecorder | None,
+) -> Bitrix24Connector:
+    """The portal's connector for either way in: the inbound webhook, or the OAuth application
+    whose tokens the install route stored in `db` (`crmbridge check` passes no recorder)."""
+    limiter = bitrix24_limiter(rate=crm.rate, burst=crm.burst, processes=crm.processes)
+    if crm.auth == "oauth":
+        assert crm.client_id and crm.client_secret  # the config's validator saw to it
+        if db is None:
+            raise ConfigError("auth: oauth keeps the application's tokens in the database")
+        return connect_app(
+            client,
+            client_id=crm.client_id,
+            client_secret=crm.client_secret.get_secret_value(),
+            store=DatabaseTokenStore(db, clock),
+            limiter=limiter,
+            recorder=recorder,
+            oauth_server=crm.oauth_server,
+            portal=crm.portal,
+            clock=clock,
+        )
+    assert crm.webhook_url and crm.application_token
+    return connect(
+        client,
+        crm.webhook_url.get_secret_value(),
+        limiter=limiter,
+        recorder=recorder,
+        application_token=crm.application_token.get_secret_value(),
+        clock=clock,
+    )
+
+
+def bas_settings(system: BasSystem) -> bas.BasSettings:
+    """The connector's settings from the config's `systems.bas`."""
+    secret = system.webhook_secret.get_secret_value() if system.webhook_secret else None
+    return bas.BasSettings(
+        odata_url=system.odata_url,
+        user=system.user,
+        password=system.password.get_secret_value(),
+        profile=system.profile,
+        sessions=system.sessions,
+        webhook_secret=secret,
+        timeout=httpx.Timeout(system.timeout, connect=10),
+    )

@@ -16,14 +16,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def crmbridge(
-    *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None
+    *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
+    """Run the CLI; `stdin` is what a person types (nothing: the input is closed)."""
     inherited = {k: v for k, v in os.environ.items() if k != "CRMBRIDGE_DATABASE_URL"}
     full_env = {**inherited, "PYTHONPATH": str(ROOT), **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "crmbridge", *args],
         cwd=cwd,
         env=full_env,
+        input=stdin if stdin is not None else "",
         capture_output=True,
         text=True,
         timeout=120,

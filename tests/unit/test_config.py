@@ -203,7 +203,7 @@ def test_a_registered_function_and_the_engines_own_are_known(tmp_path: Path) -> 
     text = example(
         (
             "      Description: company.TITLE",
-            "      Description: 'company.TITLE.startsWith(\"ТОВ\") ? slug(company.TITLE) : \"\"'",
+            '      Description: \'company.TITLE.startsWith("ТОВ") ? slug(company.TITLE) : ""\'',
         )
     )
     text += "functions:\n  slug: tests.unit.test_config:slug\n"

@@ -155,7 +155,8 @@ def _urls(loaded: LoadedConfig) -> list[Located]:
     """The systems' addresses, as far as they can be judged without calling them."""
     systems, problems = loaded.config.systems, []
     try:
-        Webhook(systems.crm.webhook_url.get_secret_value())
+        if systems.crm.webhook_url is not None:  # auth: oauth checks its portal when loading
+            Webhook(systems.crm.webhook_url.get_secret_value())
     except ConfigError as exc:  # its message never repeats the URL: the code is a password
         problems.append(loaded.at(("systems", "crm", "webhook_url"), exc.message))
     odata = systems.bas.odata_url

@@ -98,3 +98,10 @@ def sources(profile: str) -> PrintSources:
     if profile not in SOURCES:
         raise ConfigError(f"no invoice print form for BAS profile {profile!r}")
     return SOURCES[profile]
+
+
+def print_sets(profile: str) -> tuple[str, ...]:
+    """The entity sets the print form reads beyond the invoice's own: without them in the OData
+    composition the page prints blanks where the IBAN, bank, address or units go."""
+    found = sources(profile)
+    return (UNITS, BANK_ACCOUNTS, BANKS, CONTACT_KINDS, found.vat_register)

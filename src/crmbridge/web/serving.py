@@ -20,10 +20,25 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(app: Any, *, port: int | None = None) -> Iterator[str]:
-    """Serve `app` on 127.0.0.1 until the block ends; yields the base URL without a slash."""
+def serving(
+    app: Any,
+    *,
+    port: int | None = None,
+    ssl_certfile: str | None = None,
+    ssl_keyfile: str | None = None,
+) -> Iterator[str]:
+    """Serve `app` on 127.0.0.1 until the block ends; yields the base URL without a slash
+    (https when a certificate and key are given)."""
     port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        ssl_certfile=ssl_certfile,
+        ssl_keyfile=ssl_keyfile,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"uvicorn:{port}", daemon=True)
     thread.start()
@@ -33,7 +48,7 @@ def serving(app: Any, *, port: int | None = None) -> Iterator[str]:
             raise RuntimeError(f"could not serve on port {port}")
         time.sleep(0.01)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"{'https' if ssl_certfile else 'http'}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -53,15 +53,17 @@ def maintenance_throttle(pause: float) -> Throttle:
     return throttle
 
 
-def connect(
+def odata_client(
     settings: BasSettings,
     client: httpx.Client,
     *,
     recorder: ExchangeRecorder | None,
     clock: Clock,
     limiter: Limiter | None = None,
-) -> BasConnector:
-    """Reads `$metadata` (one request) and checks the profile against it."""
+    throttle: Throttle | None = None,
+) -> ODataClient:
+    """The OData client of one infobase account (no request yet). `throttle` defaults to the
+    maintenance pause; `crmbridge check` passes one that never pauses, to report a lock-out."""
     secrets = basic_auth_secrets(settings.user, settings.password)
     if settings.webhook_secret:
         secrets.append(settings.webhook_secret)
@@ -72,10 +74,22 @@ def connect(
         recorder=recorder,
         redactor=Redactor(secrets),
         timeout=settings.timeout,
-        throttle=maintenance_throttle(settings.maintenance_pause),
+        throttle=throttle or maintenance_throttle(settings.maintenance_pause),
         clock=clock,
     )
-    odata = ODataClient(caller, settings.odata_url, Utf8BasicAuth(settings.user, settings.password))
+    return ODataClient(caller, settings.odata_url, Utf8BasicAuth(settings.user, settings.password))
+
+
+def connect(
+    settings: BasSettings,
+    client: httpx.Client,
+    *,
+    recorder: ExchangeRecorder | None,
+    clock: Clock,
+    limiter: Limiter | None = None,
+) -> BasConnector:
+    """Reads `$metadata` (one request) and checks the profile against it."""
+    odata = odata_client(settings, client, recorder=recorder, clock=clock, limiter=limiter)
     secret = WebhookSecret(settings.webhook_secret) if settings.webhook_secret else None
     options = Options(page_size=settings.page_size, lag=settings.lag)
     return BasConnector.start(

@@ -1,0 +1,134 @@
+"""The Bitrix24 half of `crmbridge check`: the portal answers to these credentials with the scopes
+crmbridge calls, and the fields and stages the config names exist on it.
+
+The first call is `scope` (every auth may make it, and it answers with what this auth was
+granted); the portal's own lists then settle the rest: `crm.<entity>.fields` for the fields a
+mapping reads or writes, `crm.status.list` for the stages a flow moves deals to.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from crmbridge.config.expressions import compile_expression
+from crmbridge.config.load import LoadedConfig
+from crmbridge.config.locate import Located
+from crmbridge.connectors.bitrix24.connector import Bitrix24Connector
+from crmbridge.errors import CrmbridgeError
+from crmbridge.readiness.findings import Finding
+
+# Expression inputs that are CRM records, and the entity whose field list describes them.
+CRM_INPUTS = {"company": "company", "requisite": "requisite", "deal": "deal"}
+# Business entities a mapping writes into the CRM.
+CRM_TARGETS = {"deal": "deal", "product": "product"}
+_FUNNEL = re.compile(r"^C(\d+):")
+
+
+class Portal:
+    """What the check read from the portal, each list once."""
+
+    def __init__(self, crm: Bitrix24Connector) -> None:
+        self.crm = crm
+        self._fields: dict[str, set[str]] = {}
+
+    def fields(self, entity: str) -> set[str]:
+        if entity not in self._fields:
+            described = self.crm.rest.result(f"crm.{entity}.fields") or {}
+            self._fields[entity] = set(described)
+        return self._fields[entity]
+
+    def stages(self, funnel: int) -> dict[str, str]:
+        """Stage id → name of a deal funnel (0 is the default one)."""
+        entity = "DEAL_STAGE" if funnel == 0 else f"DEAL_STAGE_{funnel}"
+        found = self.crm.rest.result("crm.status.list", {"filter": {"ENTITY_ID": entity}}) or []
+        return {str(s["STATUS_ID"]): str(s.get("NAME") or "") for s in found}
+
+
+def mapped_fields(loaded: LoadedConfig, portal: Portal) -> list[Located]:
+    """Fields a mapping writes into the CRM, or reads from a CRM record, that the portal lacks."""
+    problems = []
+    for name, mapping in loaded.config.mappings.items():
+        for field, expression in mapping.fields.items():
+            where = ("mappings", name, "fields", field)
+            entity = CRM_TARGETS.get(mapping.entity) if mapping.target == "crm" else None
+            if entity is not None and field not in portal.fields(entity):
+                message = f"the portal has no {entity} field {field} (crm.{entity}.fields)"
+                problems.append(loaded.at(where, message))
+            problems += _reads(loaded, where, expression, portal)
+        if mapping.when is not None:
+            problems += _reads(loaded, ("mappings", name, "when"), mapping.when, portal)
+    return problems
+
+
+def _reads(
+    loaded: LoadedConfig, where: tuple[Any, ...], expression: str, portal: Portal
+) -> list[Located]:
+    found = []
+    for variable, field in sorted(compile_expression(expression).fields):
+        entity = CRM_INPUTS.get(variable)
+        if entity is not None and field not in portal.fields(entity):
+            message = (
+                f"reads {variable}.{field}, which the portal's {entity} records do not have "
+                f"(crm.{entity}.fields)"
+            )
+            found.append(loaded.at(where, message))
+    return found
+
+
+def flow_fields(loaded: LoadedConfig, portal: Portal) -> list[Located]:
+    """The deal file field the invoice flow attaches the PDF to, when it attaches to a field."""
+    invoice = loaded.config.flows.issue_invoice
+    if invoice is None or not invoice.enabled or "field" not in invoice.attach:
+        return []
+    if invoice.pdf_field in portal.fields("deal"):
+        return []
+    message = f"the portal has no deal field {invoice.pdf_field} (crm.deal.fields)"
+    return [loaded.at(("flows", "issue_invoice", "pdf_field"), message)]
+
+
+def stages(loaded: LoadedConfig, portal: Portal) -> list[Located]:
+    """Stage ids the flows move deals to or react to, checked against their funnel."""
+    flows, wanted = loaded.config.flows, {}
+    if flows.issue_invoice is not None and flows.issue_invoice.enabled:
+        wanted[("flows", "issue_invoice", "invoice_stage")] = flows.issue_invoice.invoice_stage
+    if flows.payments is not None and flows.payments.enabled:
+        wanted[("flows", "payments", "paid_stage")] = flows.payments.paid_stage
+    problems = []
+    for where, stage in wanted.items():
+        found = _FUNNEL.match(stage)
+        funnel = int(found[1]) if found else 0
+        known = portal.stages(funnel)
+        if stage not in known:
+            listed = ", ".join(f"{k} «{v}»" for k, v in known.items()) or "no stages: no funnel"
+            message = f"the deal funnel {funnel} has no stage {stage!r} (it has: {listed})"
+            problems.append(loaded.at(where, message))
+    return problems
+
+
+def scopes(granted: set[str], required: Mapping[str, str], tried: str) -> list[Finding]:
+    """A finding naming the scopes crmbridge calls that this auth was not granted."""
+    missing = [s for s in required if s not in granted]
+    if not missing:
+        return []
+    why = "; ".join(f"{s}: {required[s]}" for s in missing)
+    problem = f"not granted the scope(s) {', '.join(missing)} ({why})"
+    fix = "edit the inbound webhook (or the application) and tick them, then check again"
+    return [Finding("bitrix24", tried, problem, fix)]
+
+
+def b24_answer(tried: str, exc: CrmbridgeError) -> Finding:
+    """What the portal's refusal of the first call means."""
+    text = exc.message
+    if "NO_AUTH_FOUND" in text or "invalid_token" in text:
+        fix = (
+            "copy the URL of the inbound webhook again (Applications → Developer resources → "
+            "Other → Inbound webhook) into systems.crm.webhook_url: its user id or code is "
+            "wrong, or the webhook was deleted"
+        )
+        return Finding("bitrix24", tried, "401 NO_AUTH_FOUND: the portal does not know it", fix)
+    if "insufficient_scope" in text:
+        fix = "edit the inbound webhook (or the application) and tick the scopes crmbridge needs"
+        return Finding("bitrix24", tried, "insufficient_scope", fix)
+    return Finding("bitrix24", tried, " ".join(text.split())[:160], "see docs/real-systems.md")

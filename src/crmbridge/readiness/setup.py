@@ -1,0 +1,336 @@
+"""`crmbridge setup`: from an inbound webhook and an OData address to a config `check` passes.
+
+Three steps, and nothing is written before the third:
+1. survey (reads only): the portal's scopes, funnels and stages, the deal fields crmbridge needs
+   that exist already; the infobase's `$metadata` (which profile fits, what is not published),
+   organisations and price types;
+2. answers: what flags did not say is asked (the funnel's invoice and paid stages, the
+   organisation and price type when there are several); without anybody to ask, it is an error
+   naming the flag;
+3. after one "yes": the missing deal fields are created (`crm.deal.userfield.add`), and the
+   config is written with the names the portal gave them.
+
+Run again, it finds the fields it made and writes the same file: nothing changes. An existing
+config that differs is kept as `<name>.bak`. Events cannot be bound with an inbound webhook
+(`event.bind` needs an application), so setup prints the outgoing-webhook form's entries.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from crmbridge.clock import SystemClock
+from crmbridge.config.check import ODATA_ROOT
+from crmbridge.connectors.bitrix24 import connector as bitrix24
+from crmbridge.connectors.bitrix24.auth import Webhook
+from crmbridge.connectors.bitrix24.connector import Bitrix24Connector
+from crmbridge.connectors.bitrix24.kinds import EVENT_KINDS
+from crmbridge.connectors.onec import publication, wiring
+from crmbridge.connectors.onec.metadata import parse as parse_metadata
+from crmbridge.connectors.onec.profile import PROFILES
+from crmbridge.connectors.onec.query import Query
+from crmbridge.connectors.ratelimit import bitrix24_limiter
+from crmbridge.errors import ConfigError, CrmbridgeError
+from crmbridge.flows.jobs import EVENT_JOBS
+from crmbridge.readiness import template
+from crmbridge.readiness.ask import Asker
+from crmbridge.readiness.crm import b24_answer
+from crmbridge.readiness.findings import bas_answer, transport
+
+
+@dataclass(frozen=True)
+class DealField:
+    """A deal field crmbridge writes. `name` is the FIELD_NAME asked for: the portal prefixes it
+    with UF_CRM_ and allows 20 characters in all (`crm-deal-userfield-add.md`)."""
+
+    role: str
+    name: str
+    type: str
+    label: str
+    multiple: bool = False
+
+    @property
+    def full_name(self) -> str:
+        return f"UF_CRM_{self.name}"
+
+
+DEAL_FIELDS = (
+    DealField("number", "INV_NUMBER", "string", "Рахунок BAS №"),
+    DealField("status", "PAY_STATUS", "string", "Оплата рахунку BAS"),
+    DealField("pdf", "INVOICE_PDF", "file", "Рахунок BAS (PDF)", multiple=True),
+)
+# The events the flows follow (deals and companies), for the outgoing-webhook form.
+EVENTS = sorted(e for e, kind in EVENT_KINDS.items() if kind in EVENT_JOBS and "DELETE" not in e)
+
+
+@dataclass
+class Options:
+    webhook_url: str
+    odata_url: str
+    bas_user: str
+    bas_password: str = field(repr=False)
+    config: Path
+    public_url: str | None = None
+    application_token: str | None = None
+    invoice_stage: str | None = None
+    paid_stage: str | None = None
+    organisation: str | None = None
+    price_type: str | None = None
+    database: str = "sqlite:///crmbridge.db"
+
+
+@dataclass
+class Survey:
+    crm: Bitrix24Connector
+    funnels: dict[int, str]  # id → name
+    existing: dict[str, str]  # FIELD_NAME (UF_CRM_…) → USER_TYPE_ID of the deal fields
+    profile: str
+    unpublished: list[str]
+    organisations: list[tuple[str, str]]  # (code, label)
+    price_types: list[str]
+
+
+def run(options: Options, asker: Asker, *, assume_yes: bool) -> Path:
+    _check_addresses(options)
+    with httpx.Client(follow_redirects=False) as client:
+        survey = _survey(options, client, asker)
+        values, missing = _answers(options, survey, asker, _previous(options.config))
+        _show_plan(options, survey, missing, asker)
+        if not assume_yes and not asker.yes_no("Create the fields and write the config?"):
+            raise ConfigError("nothing written: setup was cancelled")
+        names = _create_fields(survey.crm, missing) | _existing_names(survey)
+    text = template.render(_with_names(values, names))
+    _write(options.config, text, asker)
+    _next_steps(options, survey, asker)
+    return options.config
+
+
+# 1. survey --------------------------------------------------------------------------------------
+def _check_addresses(options: Options) -> None:
+    Webhook(options.webhook_url)  # ConfigError with the expected shape, never the code
+    if not options.odata_url.rstrip("/").endswith(ODATA_ROOT.rstrip("/")):
+        raise ConfigError(
+            f"--odata-url {options.odata_url!r} must be the publication's OData root, ending "
+            f"with {ODATA_ROOT}"
+        )
+
+
+def _survey(options: Options, client: httpx.Client, asker: Asker) -> Survey:
+    crm = bitrix24.connect(
+        client,
+        options.webhook_url,
+        limiter=bitrix24_limiter(rate=2, burst=50),
+        recorder=None,
+        clock=SystemClock(),
+    )
+    webhook = Webhook(options.webhook_url)
+    tried = f"the method scope at {webhook!r}"
+    try:
+        scopes = set(crm.rest.result("scope") or [])
+    except CrmbridgeError as exc:
+        host = webhook.portal.split("://", 1)[-1]
+        finding = transport("bitrix24", tried, exc, host) or b24_answer(tried, exc)
+        raise ConfigError(str(finding)) from None
+    asker.say(f"Bitrix24 {webhook.portal}: scopes {', '.join(sorted(scopes))}")
+    categories = crm.rest.result("crm.category.list", {"entityTypeId": 2}) or {}
+    funnels = {int(c["id"]): str(c["name"]) for c in categories.get("categories", [])}
+    fields = crm.rest.result("crm.deal.userfield.list", {"filter": {}}) or []
+    existing = {str(f["FIELD_NAME"]): str(f["USER_TYPE_ID"]) for f in fields}
+    return Survey(crm, funnels, existing, *_survey_bas(options, client, asker))
+
+
+def _survey_bas(
+    options: Options, client: httpx.Client, asker: Asker
+) -> tuple[str, list[str], list[tuple[str, str]], list[str]]:
+    settings = wiring.BasSettings(options.odata_url, options.bas_user, options.bas_password)
+    odata = wiring.odata_client(settings, client, recorder=None, clock=SystemClock())
+    tried = f"GET {odata.base}$metadata as «{options.bas_user}»"
+    try:
+        metadata = parse_metadata(odata.metadata())
+    except CrmbridgeError as exc:
+        host = odata.base.split("://", 1)[-1].split("/", 1)[0]
+        finding = transport("bas", tried, exc, host) or bas_answer(tried, exc, options.bas_user)
+        raise ConfigError(str(finding)) from None
+    fits = [name for name, p in PROFILES.items() if not p.check(metadata)]
+    profile = fits[0] if fits else "bas-buh"
+    unpublished = publication.unpublished(metadata, publication.needed(publication.FLOW_SETS))
+    asker.say(f"BAS {odata.root}: profile {profile if fits else '(none fits)'}")
+    organisations = [
+        (str(o.get("КодПоЕДРПОУ") or o.get("ИНН") or ""), str(o.get("Description") or ""))
+        for o in _records(odata, publication.ORGANISATIONS, unpublished)
+    ]
+    prices = [str(t["Description"]) for t in _records(odata, publication.PRICE_TYPES, unpublished)]
+    return profile, unpublished, organisations, prices
+
+
+def _records(odata: Any, entity_set: str, unpublished: list[str]) -> list[dict[str, Any]]:
+    if entity_set in unpublished:
+        return []
+    found = odata.find(entity_set, Query(orderby=("Ref_Key",)))
+    return [r for r in found if not r.get("DeletionMark")]
+
+
+# 2. answers -------------------------------------------------------------------------------------
+def _previous(path: Path) -> dict[str, str]:
+    """What an earlier run wrote that no flag repeats: the token the person pasted from the
+    outgoing-webhook form, and the dashboard's credentials (a re-run must not change them)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return {}
+    crm = ((data.get("systems") or {}).get("crm") or {}) if isinstance(data, dict) else {}
+    web = (data.get("web") or {}) if isinstance(data, dict) else {}
+    found = {
+        "application_token": crm.get("application_token"),
+        "web_token": web.get("token"),
+        "web_password": (web.get("users") or {}).get("admin"),
+    }
+    return {k: str(v) for k, v in found.items() if isinstance(v, str) and v}
+
+
+def _answers(
+    options: Options, survey: Survey, asker: Asker, previous: dict[str, str]
+) -> tuple[template.Values, list[DealField]]:
+    funnel = _funnel(options, survey, asker)
+    stages = _stages(survey.crm, funnel)
+    invoice = options.invoice_stage or asker.choose(
+        "Which stage means «issue the invoice»?", stages, flag="--invoice-stage"
+    )
+    paid = options.paid_stage or asker.choose(
+        "Which stage means «paid»?", stages, flag="--paid-stage"
+    )
+    for flag, stage in (("--invoice-stage", invoice), ("--paid-stage", paid)):
+        if stage not in dict(stages):
+            listed = ", ".join(s for s, _ in stages)
+            raise ConfigError(f"{flag} {stage!r}: the funnel has no such stage ({listed})")
+    organisation = _organisation(options, survey, asker)
+    price_type = options.price_type or (
+        asker.choose(
+            "Which price type feeds the CRM?",
+            [(p, p) for p in survey.price_types],
+            flag="--price-type",
+        )
+        if survey.price_types
+        else "Оптова ціна"
+    )
+    bp30 = survey.profile == "bp30"
+    values = template.Values(
+        webhook_url=options.webhook_url,
+        application_token=options.application_token
+        or previous.get("application_token", "${B24_APPLICATION_TOKEN}"),
+        odata_url=options.odata_url,
+        bas_user=options.bas_user,
+        bas_password=options.bas_password,
+        profile=survey.profile,
+        organisation=organisation,
+        price_type=price_type,
+        tax_field="ИНН" if bp30 else "КодПоЕДРПОУ",
+        requisite_field="RQ_INN" if bp30 else "RQ_EDRPOU",
+        invoice_stage=invoice,
+        paid_stage=paid,
+        number_field="",
+        status_field="",
+        pdf_field="",
+        database=options.database,
+        web_token=previous.get("web_token") or secrets.token_urlsafe(24),
+        web_password=previous.get("web_password") or secrets.token_urlsafe(12),
+    )
+    missing = [f for f in DEAL_FIELDS if f.full_name not in survey.existing]
+    return values, missing
+
+
+def _funnel(options: Options, survey: Survey, asker: Asker) -> int:
+    given = options.invoice_stage or options.paid_stage
+    if given and given.startswith("C") and ":" in given:
+        return int(given[1:].split(":", 1)[0])
+    if given:
+        return 0
+    choices = [(str(i), name) for i, name in sorted(survey.funnels.items())] or [("0", "")]
+    return int(
+        asker.choose("Which deal funnel do invoices come from?", choices, flag="--invoice-stage")
+    )
+
+
+def _stages(crm: Bitrix24Connector, funnel: int) -> list[tuple[str, str]]:
+    entity = "DEAL_STAGE" if funnel == 0 else f"DEAL_STAGE_{funnel}"
+    found = crm.rest.result("crm.status.list", {"filter": {"ENTITY_ID": entity}}) or []
+    return [(str(s["STATUS_ID"]), str(s.get("NAME") or "")) for s in found]
+
+
+def _organisation(options: Options, survey: Survey, asker: Asker) -> str | None:
+    if options.organisation:
+        return options.organisation
+    if len(survey.organisations) <= 1:
+        return None  # the only one is taken at run time
+    choices = [(code, f"{label} ({code})") for code, label in survey.organisations]
+    return asker.choose("Which organisation issues the invoices?", choices, flag="--organisation")
+
+
+# 3. writing -------------------------------------------------------------------------------------
+def _show_plan(options: Options, survey: Survey, missing: list[DealField], asker: Asker) -> None:
+    for f in missing:
+        asker.say(f"will create the deal field {f.full_name} ({f.type}) «{f.label}»")
+    for f in DEAL_FIELDS:
+        if f not in missing:
+            asker.say(f"the deal field {f.full_name} is there already")
+    if survey.unpublished:
+        asker.say("BAS does not publish (yet): " + ", ".join(survey.unpublished))
+    asker.say(f"will write {options.config}")
+
+
+def _create_fields(crm: Bitrix24Connector, missing: list[DealField]) -> dict[str, str]:
+    """role → the FIELD_NAME the portal gave each field it created."""
+    made = {}
+    for f in missing:
+        fields = {
+            "FIELD_NAME": f.name,
+            "USER_TYPE_ID": f.type,
+            "XML_ID": f"crmbridge_{f.role}",
+            "EDIT_FORM_LABEL": f.label,
+            "LIST_COLUMN_LABEL": f.label,
+            "MULTIPLE": "Y" if f.multiple else "N",
+        }
+        new_id = crm.rest.result("crm.deal.userfield.add", {"fields": fields})
+        created = crm.rest.result("crm.deal.userfield.get", {"id": new_id}) or {}
+        made[f.role] = str(created.get("FIELD_NAME") or f.full_name)
+    return made
+
+
+def _existing_names(survey: Survey) -> dict[str, str]:
+    return {f.role: f.full_name for f in DEAL_FIELDS if f.full_name in survey.existing}
+
+
+def _with_names(values: template.Values, names: dict[str, str]) -> template.Values:
+    return replace(
+        values, number_field=names["number"], status_field=names["status"], pdf_field=names["pdf"]
+    )
+
+
+def _write(path: Path, text: str, asker: Asker) -> None:
+    if path.exists():
+        if path.read_text(encoding="utf-8") == text:
+            asker.say(f"{path} is up to date: nothing changed")
+            return
+        backup = path.with_name(path.name + ".bak")
+        path.replace(backup)
+        asker.say(f"the previous {path.name} is kept as {backup.name}")
+    path.write_text(text, encoding="utf-8")
+    os.chmod(path, 0o600)
+    asker.say(f"wrote {path}")
+
+
+def _next_steps(options: Options, survey: Survey, asker: Asker) -> None:
+    handler = (options.public_url or "https://<crmbridge host>").rstrip("/") + "/hooks/bitrix24"
+    asker.say("Next, in the portal: Applications → Developer resources → Other → Outgoing webhook")
+    asker.say(f"  handler URL: {handler}")
+    asker.say(f"  events: {', '.join(EVENTS)}")
+    if not options.application_token:
+        asker.say("  then put the token it shows into systems.crm.application_token")
+    asker.say(f"Then: crmbridge check --config {options.config}")
