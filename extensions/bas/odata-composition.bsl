@@ -32,6 +32,14 @@
 	Нужные.Добавить("Документ.ПоступлениеНаРасчетныйСчет");
 	Нужные.Добавить("Документ.ПриходныйКассовыйОрдер");
 	Нужные.Добавить("РегистрСведений.ЦеныНоменклатуры");
+	// What crmbridge's own invoice PDF prints (flows.issue_invoice.pdf: render, the default):
+	// units, the bank, the legal address, and the VAT status, whose register differs by
+	// configuration (one of the two is always "not in this configuration").
+	Нужные.Добавить("Справочник.КлассификаторЕдиницИзмерения");
+	Нужные.Добавить("Справочник.Банки");
+	Нужные.Добавить("Справочник.ВидыКонтактнойИнформации");
+	Нужные.Добавить("РегистрСведений.УчетнаяПолитикаОрганизаций");
+	Нужные.Добавить("РегистрСведений.НастройкиСистемыНалогообложения");
 	
 	Состав = Новый Массив;
 	Опубликовано = Новый Соответствие;
@@ -58,7 +66,8 @@
 	Сообщить("crmbridge: added to OData: " + ?(Добавлены.Количество() = 0, "nothing (all published)",
 		СтрСоединить(Добавлены, ", ")));
 	Если НеНайдены.Количество() > 0 Тогда
-		// A configuration that names these objects differently: crmbridge's profile does not fit it.
+		// Expected for the other configuration's VAT register; anything else means crmbridge's
+		// profile does not fit this configuration.
 		Сообщить("crmbridge: not in this configuration: " + СтрСоединить(НеНайдены, ", "));
 	КонецЕсли;
 	
