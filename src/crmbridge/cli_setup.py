@@ -14,13 +14,6 @@ from crmbridge.readiness.ask import Asker
 
 
 def setup(
-    webhook_url: Annotated[
-        str,
-        typer.Option(
-            envvar="B24_WEBHOOK_URL",
-            help="The portal's inbound webhook, https://<portal>/rest/<user>/<code>/.",
-        ),
-    ],
     odata_url: Annotated[
         str, typer.Option(envvar="BAS_ODATA_URL", help="…/odata/standard.odata/ of the infobase.")
     ],
@@ -28,6 +21,23 @@ def setup(
     bas_password: Annotated[
         str, typer.Option(envvar="BAS_PASSWORD", help="Its password (or BAS_PASSWORD).")
     ],
+    webhook_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="B24_WEBHOOK_URL",
+            help="The portal's inbound webhook, https://<portal>/rest/<user>/<code>/.",
+        ),
+    ] = None,
+    portal: Annotated[
+        str | None, typer.Option(help="Instead of a webhook, a local application's portal.")
+    ] = None,
+    client_id: Annotated[str | None, typer.Option(help="The local application's id.")] = None,
+    client_secret: Annotated[
+        str | None, typer.Option(envvar="B24_CLIENT_SECRET", help="And its secret.")
+    ] = None,
+    oauth_server: Annotated[
+        str, typer.Option(help="The authorization server.")
+    ] = "https://oauth.bitrix.info",
     config: Annotated[
         Path, typer.Option("--config", "-c", help="The config to write.", dir_okay=False)
     ] = Path("crmbridge.yaml"),
@@ -56,10 +66,12 @@ def setup(
         bool, typer.Option("--yes", "-y", help="Ask nothing: every answer comes from a flag.")
     ] = False,
 ) -> None:
-    """Write a working config: read both systems, ask what they cannot tell (the invoice and
-    paid stages; the organisation and price type when there are several), then — after one
-    yes — create the deal fields crmbridge needs and write the config. Run again, it changes
-    nothing that is right."""
+    """Write a working config from an inbound webhook (or a local application: --portal,
+    --client-id, --client-secret; run once to write the config, install the application while
+    serve runs, then run again) and an OData address. Read both systems, ask what they cannot
+    tell (the invoice and paid stages; the organisation and price type when there are
+    several), then — after one yes — create the deal fields crmbridge needs and write the
+    config. Run again, it changes nothing that is right."""
     options = setup_module.Options(
         webhook_url=webhook_url,
         odata_url=odata_url,
@@ -73,6 +85,10 @@ def setup(
         organisation=organisation,
         price_type=price_type,
         database=database,
+        portal=portal,
+        client_id=client_id,
+        client_secret=client_secret,
+        oauth_server=oauth_server,
     )
     asker = Asker(read=None if yes else _prompt, say=typer.echo)
     with clear_errors():

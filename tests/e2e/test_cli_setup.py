@@ -14,7 +14,9 @@ import pytest
 from crmbridge.sandbox.bas.sandbox import PASSWORD, USER
 from crmbridge.sandbox.server import Sandbox
 from tests.e2e.test_cli_database import crmbridge
+from tests.support.bridge import serving
 from tests.support.sandbox import running_sandbox
+from tests.support.servers import free_port
 
 FIELDS = ("UF_CRM_INV_NUMBER", "UF_CRM_PAY_STATUS", "UF_CRM_INVOICE_PDF")
 
@@ -138,3 +140,55 @@ def test_a_wrong_webhook_or_password_is_one_line_and_writes_nothing(
     status, _, err = setup(fresh, config, *STAGES, "--yes", "--bas-password", "nope")
     assert status == 2 and "401: user «Адміністратор» or the password is wrong" in err
     assert not config.exists() and not set(FIELDS) & set(deal_fields(fresh))
+
+
+def test_a_local_application_is_set_up_in_two_runs_around_its_install(
+    fresh: Sandbox, tmp_path: Path
+) -> None:
+    port = free_port()
+    public = f"http://127.0.0.1:{port}"
+    app = fresh.bitrix24.apps.register(
+        scopes=["crm", "task"], handler=f"{public}/hooks/bitrix24/install"
+    )
+    config, database = tmp_path / "app.yaml", f"sqlite:///{tmp_path / 'app.db'}"
+    args = [
+        "setup",
+        "--portal",
+        f"{fresh.settings.public_url}/bitrix24",
+        "--client-id",
+        app.client_id,
+        "--client-secret",
+        app.client_secret,
+        "--oauth-server",
+        fresh.settings.public_url,
+        "--odata-url",
+        fresh.odata_url,
+        "--bas-user",
+        USER,
+        "--bas-password",
+        PASSWORD,
+        "--config",
+        str(config),
+        "--database",
+        database,
+        "--public-url",
+        public,
+        *STAGES,
+        "--yes",
+    ]
+    first = crmbridge(*args)
+    assert first.returncode == 0, first.stderr
+    assert f"the application {app.client_id} is not installed yet" in first.stdout
+    assert f"installation path: {public}/hooks/bitrix24/install" in first.stdout
+    assert 'auth: "oauth"' in config.read_text(encoding="utf-8")
+    assert not set(FIELDS) & set(deal_fields(fresh))  # nothing on the portal before the install
+
+    with serving(config, port, {}, tmp_path / "serve.log"):
+        assert fresh.bitrix24.install_app(app.client_id).delivered == 200
+        second = crmbridge(*args)
+        assert second.returncode == 0, second.stderr
+        assert "the events are bound: ONCRMCOMPANYADD" in second.stdout
+        assert set(FIELDS) <= set(deal_fields(fresh))
+        checked = crmbridge("check", "--config", str(config))
+    assert checked.returncode == 0, checked.stderr
+    assert f"checked against Bitrix24 {fresh.settings.public_url}/bitrix24" in checked.stdout

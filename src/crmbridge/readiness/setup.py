@@ -25,24 +25,30 @@ from typing import Any
 
 import httpx
 import yaml
+from pydantic import SecretStr, ValidationError
 
+from crmbridge.app import bitrix24_connector
 from crmbridge.clock import SystemClock
 from crmbridge.config.check import ODATA_ROOT
-from crmbridge.connectors.bitrix24 import connector as bitrix24
+from crmbridge.config.model import Bitrix24System
 from crmbridge.connectors.bitrix24.auth import Webhook
 from crmbridge.connectors.bitrix24.connector import Bitrix24Connector
 from crmbridge.connectors.bitrix24.kinds import EVENT_KINDS
+from crmbridge.connectors.bitrix24.oauth import OAUTH_SERVER
+from crmbridge.connectors.bitrix24.scopes import granted_scopes
+from crmbridge.connectors.bitrix24.tokens import NotInstalled
 from crmbridge.connectors.onec import publication, wiring
 from crmbridge.connectors.onec.metadata import parse as parse_metadata
 from crmbridge.connectors.onec.profile import PROFILES
 from crmbridge.connectors.onec.query import Query
-from crmbridge.connectors.ratelimit import bitrix24_limiter
 from crmbridge.errors import ConfigError, CrmbridgeError
 from crmbridge.flows.jobs import EVENT_JOBS
 from crmbridge.readiness import template
 from crmbridge.readiness.ask import Asker
 from crmbridge.readiness.crm import b24_answer
 from crmbridge.readiness.findings import bas_answer, transport
+from crmbridge.store.database import Database, open_database, parse_url
+from crmbridge.store.migrate import current_revision
 
 
 @dataclass(frozen=True)
@@ -66,13 +72,18 @@ DEAL_FIELDS = (
     DealField("status", "PAY_STATUS", "string", "Оплата рахунку BAS"),
     DealField("pdf", "INVOICE_PDF", "file", "Рахунок BAS (PDF)", multiple=True),
 )
+HOOK = "/hooks/bitrix24"  # where crmbridge serve takes the portal's events
 # The events the flows follow (deals and companies), for the outgoing-webhook form.
 EVENTS = sorted(e for e, kind in EVENT_KINDS.items() if kind in EVENT_JOBS and "DELETE" not in e)
 
 
 @dataclass
 class Options:
-    webhook_url: str
+    """What the flags say. The portal is reached through `webhook_url`, or as the local
+    application `client_id` of `portal` (`auth: oauth`), whose tokens the install route keeps
+    in `database`."""
+
+    webhook_url: str | None
     odata_url: str
     bas_user: str
     bas_password: str = field(repr=False)
@@ -84,11 +95,34 @@ class Options:
     organisation: str | None = None
     price_type: str | None = None
     database: str = "sqlite:///crmbridge.db"
+    portal: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    oauth_server: str = OAUTH_SERVER
+
+    def crm(self) -> Bitrix24System:
+        """The config's `systems.crm` these options describe (pydantic checks the pair)."""
+        if self.webhook_url is not None:
+            hook, token = SecretStr(self.webhook_url), SecretStr("-")  # the token is not used
+            return Bitrix24System(webhook_url=hook, application_token=token)
+        try:
+            return Bitrix24System(
+                auth="oauth",
+                portal=self.portal,
+                client_id=self.client_id,
+                client_secret=SecretStr(self.client_secret) if self.client_secret else None,
+                oauth_server=self.oauth_server,
+            )
+        except ValidationError:
+            raise ConfigError(
+                "give --webhook-url, or the local application's --portal, --client-id and "
+                "--client-secret"
+            ) from None
 
 
 @dataclass
 class Survey:
-    crm: Bitrix24Connector
+    crm: Bitrix24Connector | None  # None: the application is not installed yet
     funnels: dict[int, str]  # id → name
     existing: dict[str, str]  # FIELD_NAME (UF_CRM_…) → USER_TYPE_ID of the deal fields
     profile: str
@@ -105,7 +139,10 @@ def run(options: Options, asker: Asker, *, assume_yes: bool) -> Path:
         _show_plan(options, survey, missing, asker)
         if not assume_yes and not asker.yes_no("Create the fields and write the config?"):
             raise ConfigError("nothing written: setup was cancelled")
-        names = _create_fields(survey.crm, missing) | _existing_names(survey)
+        names = {f.role: f.full_name for f in DEAL_FIELDS}  # until the portal names them
+        if survey.crm is not None:
+            names |= _create_fields(survey.crm, missing) | _existing_names(survey)
+            _bind_events(options, survey.crm, asker)
     text = template.render(_with_names(values, names))
     _write(options.config, text, asker)
     _next_steps(options, survey, asker)
@@ -114,7 +151,9 @@ def run(options: Options, asker: Asker, *, assume_yes: bool) -> Path:
 
 # 1. survey --------------------------------------------------------------------------------------
 def _check_addresses(options: Options) -> None:
-    Webhook(options.webhook_url)  # ConfigError with the expected shape, never the code
+    if options.webhook_url is not None:
+        Webhook(options.webhook_url)  # ConfigError with the expected shape, never the code
+    options.crm()
     if not options.odata_url.rstrip("/").endswith(ODATA_ROOT.rstrip("/")):
         raise ConfigError(
             f"--odata-url {options.odata_url!r} must be the publication's OData root, ending "
@@ -123,27 +162,43 @@ def _check_addresses(options: Options) -> None:
 
 
 def _survey(options: Options, client: httpx.Client, asker: Asker) -> Survey:
-    crm = bitrix24.connect(
-        client,
-        options.webhook_url,
-        limiter=bitrix24_limiter(rate=2, burst=50),
-        recorder=None,
-        clock=SystemClock(),
+    bas = _survey_bas(options, client, asker)
+    system = options.crm()
+    where = system.portal or Webhook(options.webhook_url or "").portal
+    tried = (
+        f"the method scope at {Webhook(options.webhook_url)!r}"
+        if options.webhook_url
+        else f"the method scope at {where} as the application {system.client_id}"
     )
-    webhook = Webhook(options.webhook_url)
-    tried = f"the method scope at {webhook!r}"
     try:
-        scopes = set(crm.rest.result("scope") or [])
+        db = None if options.webhook_url else _tokens_db(options.database)
+        crm = bitrix24_connector(system, client, db=db, clock=SystemClock(), recorder=None)
+        scopes = granted_scopes(crm.rest)
+    except NotInstalled:
+        asker.say(f"Bitrix24 {where}: the application {system.client_id} is not installed yet")
+        return Survey(None, {}, {}, *bas)
     except CrmbridgeError as exc:
-        host = webhook.portal.split("://", 1)[-1]
+        host = where.split("://", 1)[-1]
         finding = transport("bitrix24", tried, exc, host) or b24_answer(tried, exc)
         raise ConfigError(str(finding)) from None
-    asker.say(f"Bitrix24 {webhook.portal}: scopes {', '.join(sorted(scopes))}")
+    asker.say(f"Bitrix24 {where}: scopes {', '.join(sorted(scopes))}")
     categories = crm.rest.result("crm.category.list", {"entityTypeId": 2}) or {}
     funnels = {int(c["id"]): str(c["name"]) for c in categories.get("categories", [])}
     fields = crm.rest.result("crm.deal.userfield.list", {"filter": {}}) or []
     existing = {str(f["FIELD_NAME"]): str(f["USER_TYPE_ID"]) for f in fields}
-    return Survey(crm, funnels, existing, *_survey_bas(options, client, asker))
+    return Survey(crm, funnels, existing, *bas)
+
+
+def _tokens_db(url: str) -> Database:
+    """The database the install route keeps the application's tokens in; NotInstalled while
+    it does not exist (nothing was installed into it yet)."""
+    parsed = parse_url(url)
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").exists():
+        raise NotInstalled()
+    db = open_database(url)
+    if current_revision(db) is None:
+        raise NotInstalled()
+    return db
 
 
 def _survey_bas(
@@ -198,18 +253,7 @@ def _previous(path: Path) -> dict[str, str]:
 def _answers(
     options: Options, survey: Survey, asker: Asker, previous: dict[str, str]
 ) -> tuple[template.Values, list[DealField]]:
-    funnel = _funnel(options, survey, asker)
-    stages = _stages(survey.crm, funnel)
-    invoice = options.invoice_stage or asker.choose(
-        "Which stage means «issue the invoice»?", stages, flag="--invoice-stage"
-    )
-    paid = options.paid_stage or asker.choose(
-        "Which stage means «paid»?", stages, flag="--paid-stage"
-    )
-    for flag, stage in (("--invoice-stage", invoice), ("--paid-stage", paid)):
-        if stage not in dict(stages):
-            listed = ", ".join(s for s, _ in stages)
-            raise ConfigError(f"{flag} {stage!r}: the funnel has no such stage ({listed})")
+    invoice, paid = _stage_answers(options, survey, asker)
     organisation = _organisation(options, survey, asker)
     price_type = options.price_type or (
         asker.choose(
@@ -222,9 +266,7 @@ def _answers(
     )
     bp30 = survey.profile == "bp30"
     values = template.Values(
-        webhook_url=options.webhook_url,
-        application_token=options.application_token
-        or previous.get("application_token", "${B24_APPLICATION_TOKEN}"),
+        crm=_crm_section(options, previous),
         odata_url=options.odata_url,
         bas_user=options.bas_user,
         bas_password=options.bas_password,
@@ -244,6 +286,41 @@ def _answers(
     )
     missing = [f for f in DEAL_FIELDS if f.full_name not in survey.existing]
     return values, missing
+
+
+def _crm_section(options: Options, previous: dict[str, str]) -> dict[str, str]:
+    if options.webhook_url is not None:
+        token = options.application_token or previous.get("application_token")
+        return {
+            "webhook_url": options.webhook_url,
+            "application_token": token or "${B24_APPLICATION_TOKEN}",
+        }
+    assert options.portal and options.client_id and options.client_secret
+    found = {"auth": "oauth", "portal": options.portal, "client_id": options.client_id}
+    found["client_secret"] = options.client_secret
+    if options.oauth_server != OAUTH_SERVER:
+        found["oauth_server"] = options.oauth_server
+    return found
+
+
+def _stage_answers(options: Options, survey: Survey, asker: Asker) -> tuple[str, str]:
+    """The invoice and paid stages: asked among the funnel's (the flags' checked against them);
+    before an application is installed, the flags' or the portal's usual ones, chosen again on
+    the run after the install."""
+    if survey.crm is None:
+        return options.invoice_stage or "PREPAYMENT_INVOICE", options.paid_stage or "WON"
+    stages = _stages(survey.crm, _funnel(options, survey, asker))
+    invoice = options.invoice_stage or asker.choose(
+        "Which stage means «issue the invoice»?", stages, flag="--invoice-stage"
+    )
+    paid = options.paid_stage or asker.choose(
+        "Which stage means «paid»?", stages, flag="--paid-stage"
+    )
+    for flag, stage in (("--invoice-stage", invoice), ("--paid-stage", paid)):
+        if stage not in dict(stages):
+            listed = ", ".join(s for s, _ in stages)
+            raise ConfigError(f"{flag} {stage!r}: the funnel has no such stage ({listed})")
+    return invoice, paid
 
 
 def _funnel(options: Options, survey: Survey, asker: Asker) -> int:
@@ -275,10 +352,13 @@ def _organisation(options: Options, survey: Survey, asker: Asker) -> str | None:
 
 # 3. writing -------------------------------------------------------------------------------------
 def _show_plan(options: Options, survey: Survey, missing: list[DealField], asker: Asker) -> None:
+    if survey.crm is None:
+        asker.say("the deal fields and stages are chosen on the run after the install")
+        missing = []
     for f in missing:
         asker.say(f"will create the deal field {f.full_name} ({f.type}) «{f.label}»")
     for f in DEAL_FIELDS:
-        if f not in missing:
+        if survey.crm is not None and f not in missing:
             asker.say(f"the deal field {f.full_name} is there already")
     if survey.unpublished:
         asker.say("BAS does not publish (yet): " + ", ".join(survey.unpublished))
@@ -326,10 +406,42 @@ def _write(path: Path, text: str, asker: Asker) -> None:
     asker.say(f"wrote {path}")
 
 
+def _bind_events(options: Options, crm: Bitrix24Connector, asker: Asker) -> None:
+    """An application binds the events itself (`event.bind`); the install route did, so this
+    only adds what is missing (a handler removed since). A webhook cannot: see _next_steps."""
+    if options.webhook_url is not None:
+        return
+    bound = crm.rest.result("event.get") or []
+    have = {
+        str(b.get("event", "")).upper() for b in bound if "/hooks/bitrix24" in str(b.get("handler"))
+    }
+    handlers = [str(b.get("handler")) for b in bound if "/hooks/bitrix24" in str(b.get("handler"))]
+    handler = handlers[0] if handlers else _handler(options)
+    for event in EVENTS:
+        if event not in have:
+            crm.rest.result("event.bind", {"event": event, "handler": handler})
+            asker.say(f"bound {event} to {handler}")
+    if set(EVENTS) <= have:
+        asker.say(f"the events are bound: {', '.join(EVENTS)}")
+
+
+def _handler(options: Options) -> str:
+    return (options.public_url or "https://<crmbridge host>").rstrip("/") + HOOK
+
+
 def _next_steps(options: Options, survey: Survey, asker: Asker) -> None:
-    handler = (options.public_url or "https://<crmbridge host>").rstrip("/") + "/hooks/bitrix24"
+    if options.webhook_url is None:
+        if survey.crm is None:
+            asker.say("Next, in the portal: Applications → Developer resources → Other → Local")
+            asker.say("  application, server side, «uses only API», scopes crm and task;")
+            asker.say(f"  installation path: {_handler(options)}/install")
+            asker.say(f"Start crmbridge serve --config {options.config} where that address")
+            asker.say("  reaches it, click Install, then run this setup again.")
+            return
+        asker.say(f"Then: crmbridge check --config {options.config}")
+        return
     asker.say("Next, in the portal: Applications → Developer resources → Other → Outgoing webhook")
-    asker.say(f"  handler URL: {handler}")
+    asker.say(f"  handler URL: {_handler(options)}")
     asker.say(f"  events: {', '.join(EVENTS)}")
     if not options.application_token:
         asker.say("  then put the token it shows into systems.crm.application_token")

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Values:
-    webhook_url: str  # the inbound webhook, or ${VAR}
-    application_token: str  # the outgoing webhook's token, or ${VAR}
+    crm: dict[str, str]  # systems.crm after `type`: the webhook and its token, or the app
     odata_url: str
     bas_user: str
     bas_password: str
@@ -39,6 +38,7 @@ def quote(value: str) -> str:
 
 def render(v: Values) -> str:
     organisation = f"\n    organisation: {quote(v.organisation)}" if v.organisation else ""
+    crm = "".join(f"\n    {key}: {quote(value)}" for key, value in v.crm.items())
     return f"""\
 # Written by `crmbridge setup`; run it again to change the answers, or edit by hand and run
 # `crmbridge check --config <this file>`. The file holds passwords: keep it readable by the
@@ -47,9 +47,7 @@ database: {quote(v.database)}
 
 systems:
   crm:
-    type: bitrix24
-    webhook_url: {quote(v.webhook_url)}
-    application_token: {quote(v.application_token)}  # shown by the outgoing-webhook form
+    type: bitrix24{crm}
   bas:
     type: bas
     profile: {v.profile}
