@@ -120,23 +120,9 @@ def test_a_wrong_webhook_or_password_is_one_line_and_writes_nothing(
 ) -> None:
     config = tmp_path / "wrong.yaml"
     wrong = fresh.bitrix24_webhook.replace("/rest/1/sandbox/", "/rest/1/notthecode7x9q/")
-    result = crmbridge(
-        "setup",
-        "--webhook-url",
-        wrong,
-        "--odata-url",
-        fresh.odata_url,
-        "--bas-user",
-        USER,
-        "--bas-password",
-        PASSWORD,
-        "--config",
-        str(config),
-        *STAGES,
-        "--yes",
-    )
-    assert result.returncode == 2 and "401 NO_AUTH_FOUND" in result.stderr
-    assert "notthecode7x9q" not in result.stderr  # the code is a password
+    status, _, err = setup(fresh, config, "--webhook-url", wrong, *STAGES, "--yes")  # the last wins
+    assert status == 2 and "401 NO_AUTH_FOUND" in err
+    assert "notthecode7x9q" not in err  # the code is a password
     status, _, err = setup(fresh, config, *STAGES, "--yes", "--bas-password", "nope")
     assert status == 2 and "401: user «Адміністратор» or the password is wrong" in err
     assert not config.exists() and not set(FIELDS) & set(deal_fields(fresh))

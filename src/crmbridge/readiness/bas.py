@@ -17,7 +17,6 @@ import httpx
 
 from crmbridge.app import bas_settings
 from crmbridge.clock import Clock
-from crmbridge.config.expressions import compile_expression
 from crmbridge.config.load import LoadedConfig
 from crmbridge.config.locate import Located
 from crmbridge.connectors.onec import publication, wiring
@@ -27,6 +26,7 @@ from crmbridge.connectors.onec.metadata import parse as parse_metadata
 from crmbridge.connectors.onec.profile import PRODUCTS, PROFILES
 from crmbridge.connectors.onec.query import Query
 from crmbridge.errors import CrmbridgeError
+from crmbridge.readiness import mappings
 from crmbridge.readiness.findings import Finding, bas_answer, transport
 
 TIMEOUT = httpx.Timeout(30, connect=10)  # a check waits less than a flow would
@@ -127,28 +127,17 @@ def mapped_fields(loaded: LoadedConfig, metadata: Metadata) -> list[Located]:
     """Fields a mapping writes into BAS, or reads from a BAS record, that `$metadata` lacks:
     1C would silently drop a misspelt field."""
     problems = []
-    for name, mapping in loaded.config.mappings.items():
-        for field, expression in mapping.fields.items():
-            where = ("mappings", name, "fields", field)
-            entity_set = BAS_TARGETS.get(mapping.entity) if mapping.target == "bas" else None
-            if entity_set is not None:
-                for p in metadata.check_fields(entity_set, [field]):
-                    problems.append(loaded.at(where, f"BAS $metadata: {p}"))
-            problems += reads(loaded, where, expression, metadata)
+    for where, mapping, field, source in mappings.expressions(loaded):
+        entity_set = BAS_TARGETS.get(mapping.entity) if mapping.target == "bas" else None
+        if entity_set is not None and field is not None:
+            for p in metadata.check_fields(entity_set, [field]):
+                problems.append(loaded.at(where, f"BAS $metadata: {p}"))
+        for variable, read, read_set in mappings.reads(source, BAS_INPUTS):
+            entity = metadata.entity(read_set)
+            if entity is not None and read not in entity.properties:
+                message = f"reads {variable}[{read!r}], which {read_set} does not have"
+                problems.append(loaded.at(where, message))
     return problems
-
-
-def reads(
-    loaded: LoadedConfig, where: tuple[Any, ...], expression: str, metadata: Metadata
-) -> list[Located]:
-    found = []
-    for variable, field in sorted(compile_expression(expression).fields):
-        entity_set = BAS_INPUTS.get(variable)
-        entity = metadata.entity(entity_set) if entity_set else None
-        if entity is not None and field not in entity.properties:
-            message = f"reads {variable}[{field!r}], which {entity_set} does not have"
-            found.append(loaded.at(where, message))
-    return found
 
 
 def _live(reached: Reached, entity_set: str) -> list[dict[str, Any]]:

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
 
-from crmbridge.config.expressions import compile_expression
 from crmbridge.config.load import LoadedConfig
 from crmbridge.config.locate import Located
 from crmbridge.connectors.bitrix24.connector import Bitrix24Connector
 from crmbridge.errors import CrmbridgeError
+from crmbridge.readiness import mappings
 from crmbridge.readiness.findings import Finding
 
 # Expression inputs that are CRM records, and the entity whose field list describes them.
@@ -49,32 +48,19 @@ class Portal:
 def mapped_fields(loaded: LoadedConfig, portal: Portal) -> list[Located]:
     """Fields a mapping writes into the CRM, or reads from a CRM record, that the portal lacks."""
     problems = []
-    for name, mapping in loaded.config.mappings.items():
-        for field, expression in mapping.fields.items():
-            where = ("mappings", name, "fields", field)
-            entity = CRM_TARGETS.get(mapping.entity) if mapping.target == "crm" else None
-            if entity is not None and field not in portal.fields(entity):
-                message = f"the portal has no {entity} field {field} (crm.{entity}.fields)"
+    for where, mapping, field, source in mappings.expressions(loaded):
+        entity = CRM_TARGETS.get(mapping.entity) if mapping.target == "crm" else None
+        if entity is not None and field is not None and field not in portal.fields(entity):
+            message = f"the portal has no {entity} field {field} (crm.{entity}.fields)"
+            problems.append(loaded.at(where, message))
+        for variable, read, of in mappings.reads(source, CRM_INPUTS):
+            if read not in portal.fields(of):
+                message = (
+                    f"reads {variable}.{read}, which the portal's {of} records do not have "
+                    f"(crm.{of}.fields)"
+                )
                 problems.append(loaded.at(where, message))
-            problems += _reads(loaded, where, expression, portal)
-        if mapping.when is not None:
-            problems += _reads(loaded, ("mappings", name, "when"), mapping.when, portal)
     return problems
-
-
-def _reads(
-    loaded: LoadedConfig, where: tuple[Any, ...], expression: str, portal: Portal
-) -> list[Located]:
-    found = []
-    for variable, field in sorted(compile_expression(expression).fields):
-        entity = CRM_INPUTS.get(variable)
-        if entity is not None and field not in portal.fields(entity):
-            message = (
-                f"reads {variable}.{field}, which the portal's {entity} records do not have "
-                f"(crm.{entity}.fields)"
-            )
-            found.append(loaded.at(where, message))
-    return found
 
 
 def flow_fields(loaded: LoadedConfig, portal: Portal) -> list[Located]:
