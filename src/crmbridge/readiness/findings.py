@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from crmbridge.connectors.http import Unavailable as NoAnswer
 from crmbridge.connectors.onec.errors import MAINTENANCE_MARKERS, Maintenance, OneCError
 from crmbridge.errors import CrmbridgeError
 
@@ -33,7 +34,10 @@ _TLS = ("SSL", "certificate", "TLS")
 
 
 def transport(system: str, tried: str, exc: CrmbridgeError, host: str) -> Finding | None:
-    """A finding for a call that got no HTTP answer, or None when `exc` is not one."""
+    """A finding for a call that got no HTTP answer, or None when `exc` is not one (the HTTP
+    layer raises `Unavailable` for those and nothing else; an answer is the caller's to word)."""
+    if not isinstance(exc, NoAnswer):
+        return None
     text = exc.message
     if _any(text, _DNS):
         problem = f"the name {host} does not resolve"
