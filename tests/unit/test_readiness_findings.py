@@ -51,3 +51,14 @@ def test_transport_failures_are_told_apart(message: str, expected: str) -> None:
 
 def test_an_answer_is_not_a_transport_failure() -> None:
     assert transport("bas", TRIED, CrmbridgeError("1C: HTTP 500"), "bas.example.com") is None
+
+
+@pytest.mark.parametrize("code", ["NO_AUTH_FOUND", "INVALID_CREDENTIALS"])
+def test_a_webhook_the_portal_does_not_know_says_to_copy_it_again(code: str) -> None:
+    from crmbridge.connectors.bitrix24.wire import error
+    from crmbridge.readiness.crm import b24_answer
+
+    refused = error("scope", code, "Wrong authorization data", 401)
+    line = str(b24_answer("the method scope at Webhook('https://x/rest/1/***/')", refused))
+    assert f"401 {code}: the portal does not know it" in line
+    assert "copy the URL of the inbound webhook again" in line

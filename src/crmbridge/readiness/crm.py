@@ -23,6 +23,9 @@ CRM_INPUTS = {"company": "company", "requisite": "requisite", "deal": "deal"}
 # Business entities a mapping writes into the CRM.
 CRM_TARGETS = {"deal": "deal", "product": "product"}
 _FUNNEL = re.compile(r"^C(\d+):")
+# What a portal answers to credentials it does not know: NO_AUTH_FOUND in the docs' list;
+# b24pysdk's run against a real portal met INVALID_CREDENTIALS for a wrong webhook too.
+UNKNOWN_CREDENTIALS = ("NO_AUTH_FOUND", "INVALID_CREDENTIALS", "invalid_token")
 
 
 class Portal:
@@ -107,13 +110,17 @@ def scopes(granted: set[str], required: Mapping[str, str], tried: str) -> list[F
 def b24_answer(tried: str, exc: CrmbridgeError) -> Finding:
     """What the portal's refusal of the first call means."""
     text = exc.message
-    if "NO_AUTH_FOUND" in text or "invalid_token" in text:
+    refused = [code for code in UNKNOWN_CREDENTIALS if code in text]
+    if refused:
         fix = (
             "copy the URL of the inbound webhook again (Applications → Developer resources → "
             "Other → Inbound webhook) into systems.crm.webhook_url: its user id or code is "
             "wrong, or the webhook was deleted"
         )
-        return Finding("bitrix24", tried, "401 NO_AUTH_FOUND: the portal does not know it", fix)
+        code = next(
+            c for c in ("NO_AUTH_FOUND", "INVALID_CREDENTIALS", "invalid_token") if c in text
+        )
+        return Finding("bitrix24", tried, f"401 {code}: the portal does not know it", fix)
     if "insufficient_scope" in text:
         fix = "edit the inbound webhook (or the application) and tick the scopes crmbridge needs"
         return Finding("bitrix24", tried, "insufficient_scope", fix)
