@@ -32,25 +32,19 @@ def deal_fields(sandbox: Sandbox) -> list[str]:
     return sorted(str(f["FIELD_NAME"]) for f in found)
 
 
+def bas_and_file(sandbox: Sandbox, config: Path) -> list[str]:
+    """The infobase's address and user, and the config to write: the same in every run."""
+    return [
+        *("--odata-url", sandbox.odata_url, "--bas-user", USER, "--bas-password", PASSWORD),
+        *("--config", str(config)),
+    ]
+
+
 def setup(
     sandbox: Sandbox, config: Path, *extra: str, stdin: str | None = None
 ) -> tuple[int, str, str]:
-    args = [
-        "setup",
-        "--webhook-url",
-        sandbox.bitrix24_webhook,
-        "--odata-url",
-        sandbox.odata_url,
-        "--bas-user",
-        USER,
-        "--bas-password",
-        PASSWORD,
-        "--config",
-        str(config),
-        "--public-url",
-        "https://crmbridge.example.com",
-        *extra,
-    ]
+    args = ["setup", "--webhook-url", sandbox.bitrix24_webhook, *bas_and_file(sandbox, config)]
+    args += ["--public-url", "https://crmbridge.example.com", *extra]
     result = crmbridge(*args, stdin=stdin)
     return result.returncode, result.stdout, result.stderr
 
@@ -147,14 +141,7 @@ def test_a_local_application_is_set_up_in_two_runs_around_its_install(
         app.client_secret,
         "--oauth-server",
         fresh.settings.public_url,
-        "--odata-url",
-        fresh.odata_url,
-        "--bas-user",
-        USER,
-        "--bas-password",
-        PASSWORD,
-        "--config",
-        str(config),
+        *bas_and_file(fresh, config),
         "--database",
         database,
         "--public-url",

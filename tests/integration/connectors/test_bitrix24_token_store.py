@@ -11,6 +11,7 @@ import pytest
 
 from crmbridge.clock import SystemClock
 from crmbridge.connectors.bitrix24 import Bitrix24Connector, Tokens, connect_app
+from crmbridge.connectors.bitrix24.install import tokens_from
 from crmbridge.connectors.bitrix24.tokens import DatabaseTokenStore
 from crmbridge.connectors.ratelimit import bitrix24_limiter
 from crmbridge.errors import Permanent
@@ -35,14 +36,7 @@ def client() -> Iterator[httpx.Client]:
 
 
 def tokens_of(auth: dict[str, str]) -> Tokens:
-    return Tokens(
-        auth["access_token"],
-        auth["refresh_token"],
-        auth["client_endpoint"],
-        member_id=auth["member_id"],
-        application_token=auth["application_token"],
-        scope=auth["scope"],
-    )
+    return tokens_from(auth, SystemClock().now())
 
 
 def connector(

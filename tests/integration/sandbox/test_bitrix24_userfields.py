@@ -12,17 +12,11 @@ from typing import Any
 
 import pytest
 
+from crmbridge.sandbox.bitrix24.userfields import LABELS
 from tests.integration.sandbox.b24 import Portal, assert_same_shape, running_portal
 from tests.integration.sandbox.test_bitrix24_recorded import compare, recorded
 
 SEEDED = ["UF_CRM_INVOICE_NUMBER", "UF_CRM_PAYMENT_STATUS", "UF_CRM_INVOICE_PDF"]
-LABELS = (
-    "EDIT_FORM_LABEL",
-    "LIST_COLUMN_LABEL",
-    "LIST_FILTER_LABEL",
-    "ERROR_MESSAGE",
-    "HELP_MESSAGE",
-)
 
 
 def add(portal: Portal, **fields: Any) -> int:

@@ -61,6 +61,11 @@ def parse(body: bytes, now: datetime) -> Tokens:
     missing = [name for name in REQUIRED if not auth.get(name)]
     if missing:
         raise WebhookRejected(f"the install delivery lacks auth[{missing[0]}]", status=400)
+    return tokens_from(auth, now)
+
+
+def tokens_from(auth: Mapping[str, str], now: datetime) -> Tokens:
+    """The tokens of an install's `auth[...]` fields (all of REQUIRED present)."""
     return Tokens(
         auth["access_token"],
         auth["refresh_token"],
