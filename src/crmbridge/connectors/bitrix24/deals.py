@@ -123,6 +123,9 @@ class Deals:
         return str(result["task"]["id"])
 
     def tasks(self, deal_id: str | int) -> list[Record]:
-        params = {"filter": {"UF_CRM_TASK": f"D_{deal_id}"}, "select": ["*", "UF_CRM_TASK"]}
+        # Named, as the docs advise (tasks.task.get: "the default fields may change"); UF_CRM_TASK
+        # comes back only when named
+        select = ["ID", "TITLE", "DESCRIPTION", "RESPONSIBLE_ID", "DEADLINE", "UF_CRM_TASK"]
+        params = {"filter": {"UF_CRM_TASK": f"D_{deal_id}"}, "select": select}
         result = self._rest.result("tasks.task.list", params)
         return list(result.get("tasks") or []) if isinstance(result, Mapping) else []
