@@ -12,15 +12,17 @@ from dataclasses import dataclass, field
 import httpx
 
 from crmbridge.clock import Clock, SystemClock
-from crmbridge.config.model import BasSystem, Bitrix24System, Config
+from crmbridge.config.model import BasSystem, Bitrix24System, Config, InvoiceFlow
 from crmbridge.connectors.bitrix24 import (
     Bitrix24Connector,
     DatabaseTokenStore,
     connect,
     connect_app,
 )
+from crmbridge.connectors.bitrix24.crm import Bitrix24Crm
 from crmbridge.connectors.http import ExchangeRecorder, JournalRecorder
 from crmbridge.connectors.onec import wiring as bas
+from crmbridge.connectors.onec.accounting import BasAccounting
 from crmbridge.connectors.ratelimit import bas_limiter, bitrix24_limiter
 from crmbridge.errors import ConfigError
 from crmbridge.flows import jobs
@@ -78,13 +80,25 @@ class Application:
     def _build_context(self) -> FlowContext:
         systems = self.config.systems
         recorder = JournalRecorder(self.db, self.metrics)
-        crm = self._bitrix24()
-        accounting = bas.connect(
+        connector = bas.connect(
             bas_settings(systems.bas),
             self.client,
             recorder=recorder,
             clock=self.clock,
             limiter=bas_limiter(sessions=systems.bas.sessions),
+        )
+        invoice_flow = self.config.flows.issue_invoice or InvoiceFlow()
+        accounting = BasAccounting(
+            connector,
+            organisation=systems.bas.organisation,
+            price_type=systems.bas.price_type,
+            pdf=invoice_flow.pdf,
+        )
+        crm = Bitrix24Crm(
+            self._bitrix24(),
+            tax_code_kind=accounting.tax_code_kind,
+            attach=invoice_flow.attach,
+            pdf_field=invoice_flow.pdf_field,
         )
         assert self.rules is not None
         return FlowContext(crm, accounting, self.db, self.clock, self.config, self.rules)

@@ -51,17 +51,17 @@ def with_rnokpp_check(first9: str) -> str:
     return first9 + str(rnokpp_check_digit(first9))
 
 
-def tax_code_problem(code: str, profile: str) -> str | None:
-    """Why a client's tax code cannot be right, or None. BAS Бухгалтерія (`bas-buh`): an
-    8-digit ЄДРПОУ or a 10-digit РНОКПП, with a matching check digit. 1С:БП 3.0 (`bp30`) keeps
-    its ИНН of 10 or 12 digits; only the length is checked there."""
-    lengths = (10, 12) if profile == "bp30" else (8, 10)
+def tax_code_problem(code: str, kind: str) -> str | None:
+    """Why a client's tax code cannot be right, or None. Kind `edrpou` (BAS): an 8-digit ЄДРПОУ
+    or a 10-digit РНОКПП, with a matching check digit. Kind `inn` (1С:БП 3.0 keeps an ИНН of 10
+    or 12 digits): only the length is checked."""
+    lengths = (10, 12) if kind == "inn" else (8, 10)
     if not code.isdigit() or not code.isascii():
         return f"{code!r} must be digits only"
     if len(code) not in lengths:
-        names = "ИНН has 10 or 12" if profile == "bp30" else "ЄДРПОУ has 8 digits, РНОКПП 10"
+        names = "ИНН has 10 or 12" if kind == "inn" else "ЄДРПОУ has 8 digits, РНОКПП 10"
         return f"{code} has {len(code)} digits; an {names}"
-    if profile == "bp30":
+    if kind == "inn":
         return None
     if len(code) == 8 and not is_valid_edrpou(code):
         return f"{code} fails the ЄДРПОУ check digit (a typo?)"

@@ -88,7 +88,7 @@ def test_an_interrupted_full_load_resumes(
     monkeypatch.setattr(catalog, "CHUNK", 50)
     monkeypatch.setattr(catalog, "FIRST_CHUNK", 50)
     saved: list[dict[str, Any]] = []
-    original = ctx.crm.upsert_products
+    original = ctx.crm.products.upsert
     calls = {"n": 0}
 
     def failing_second_time(records: list[dict[str, Any]], **kw: Any) -> list[str]:
@@ -97,11 +97,11 @@ def test_an_interrupted_full_load_resumes(
             raise ConnectionError("the network went away")
         return original(records, **kw)
 
-    monkeypatch.setattr(ctx.crm, "upsert_products", failing_second_time)
+    monkeypatch.setattr(ctx.crm.products, "upsert", failing_second_time)
     with pytest.raises(ConnectionError):
         catalog.sync(ctx, full=True, state=None, save=saved.append)
     assert len(saved[-1]["fingerprints"]) == 50 and saved[-1]["full_running"]
-    monkeypatch.setattr(ctx.crm, "upsert_products", original)
+    monkeypatch.setattr(ctx.crm.products, "upsert", original)
     resumed = catalog.sync(ctx, full=True, state=saved[-1], save=saved.append)
     assert (resumed.seen, resumed.written) == (SIZE - 50, SIZE - 50)
     assert len(_crm_products(sandbox)) == SIZE

@@ -16,6 +16,7 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import select
 
+from crmbridge import markers
 from crmbridge.app import Application
 from crmbridge.errors import ConfigError
 from crmbridge.flows import invoice
@@ -33,7 +34,7 @@ PAPER, SETUP, CARTRIDGE = "00-00000001", "00-00000007", "00-00000002"
 
 
 def invoices_for(sandbox: Sandbox, deal: int | str) -> list[dict[str, Any]]:
-    return [i for i in sandbox.bas.invoices() if invoice.marker(str(deal)) in i["Комментарий"]]
+    return [i for i in sandbox.bas.invoices() if markers.deal(str(deal)) in i["Комментарий"]]
 
 
 def counterparties(sandbox: Sandbox, code: str | None = None) -> list[dict[str, Any]]:

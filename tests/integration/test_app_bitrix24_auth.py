@@ -43,7 +43,7 @@ def test_an_oauth_config_uses_the_installed_tokens(
         DatabaseTokenStore(db, SystemClock()).save(tokens)
         deal = app.bitrix24().get("deal", "1")
         assert deal is not None and deal["ID"] == "1"
-        assert app.bitrix24() is app.context().crm
+        assert app.bitrix24() is app.context().bitrix24
     finally:
         app.close()
 

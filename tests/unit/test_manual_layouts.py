@@ -87,18 +87,18 @@ def test_a_deals_file_with_a_misspelt_header_is_not_taken_for_companies() -> Non
 
 
 @pytest.mark.parametrize(
-    ("code", "profile", "problem"),
+    ("code", "kind", "problem"),
     [
-        ("31000000", "bas-buh", None),
-        ("3124578966", "bas-buh", None),  # a ФОП's РНОКПП
-        ("3100007", "bas-buh", "3100007 has 7 digits; an ЄДРПОУ has 8 digits, РНОКПП 10"),
-        ("310000071", "bas-buh", "310000071 has 9 digits; an ЄДРПОУ has 8 digits, РНОКПП 10"),
-        ("3100000A", "bas-buh", "'3100000A' must be digits only"),
-        ("439871226598", "bp30", None),
-        ("31000000", "bp30", "31000000 has 8 digits; an ИНН has 10 or 12"),
-        ("44000006", "bas-buh", "44000006 fails the ЄДРПОУ check digit (a typo?)"),
-        ("3124578960", "bas-buh", "3124578960 fails the РНОКПП check digit (a typo?)"),
+        ("31000000", "edrpou", None),
+        ("3124578966", "edrpou", None),  # a ФОП's РНОКПП
+        ("3100007", "edrpou", "3100007 has 7 digits; an ЄДРПОУ has 8 digits, РНОКПП 10"),
+        ("310000071", "edrpou", "310000071 has 9 digits; an ЄДРПОУ has 8 digits, РНОКПП 10"),
+        ("3100000A", "edrpou", "'3100000A' must be digits only"),
+        ("439871226598", "inn", None),
+        ("31000000", "inn", "31000000 has 8 digits; an ИНН has 10 or 12"),
+        ("44000006", "edrpou", "44000006 fails the ЄДРПОУ check digit (a typo?)"),
+        ("3124578960", "edrpou", "3124578960 fails the РНОКПП check digit (a typo?)"),
     ],
 )
-def test_tax_code_lengths_and_check_digits(code: str, profile: str, problem: str | None) -> None:
-    assert tax_code_problem(code, profile) == problem
+def test_tax_code_lengths_and_check_digits(code: str, kind: str, problem: str | None) -> None:
+    assert tax_code_problem(code, kind) == problem

@@ -15,14 +15,12 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from crmbridge.connectors.base import Record
-from crmbridge.connectors.onec import objects
-from crmbridge.errors import Permanent
 from crmbridge.flows.context import FlowContext
+from crmbridge.flows.ports import CatalogItem, DealRow
 
 FLOW = "catalog"
 CHUNK = 2500  # one lookup request (50 × 50 keys), then 50 write batches
@@ -60,19 +58,21 @@ def sync(
     done: set[str] = set(prints) if resuming else set()
     # The price register is read while the first products are: both are needed to map a chunk.
     pool = ThreadPoolExecutor(1, thread_name_prefix="catalog-prices")
-    prices_read = pool.submit(lambda: objects.prices(ctx.bas, price_type(ctx)))
+    prices_read = pool.submit(ctx.accounting.catalog.prices)
     pool.shutdown(wait=False)
     mapping = ctx.rules.mapping(ctx.config.flows.mapping_of("catalog"))
+    # Open deals are repriced only when the mapping gives the CRM a price at all.
+    maps_price = any("price" in expr.variables for expr in mapping.fields.values())
     seen = written = 0
     repriced: dict[str, Decimal] = {}  # CRM product id → new price, for open deals' rows
 
-    def mapped(chunk: list[Record]) -> list[tuple[Record, dict[str, Any]]]:
+    def mapped(chunk: list[CatalogItem]) -> list[tuple[CatalogItem, dict[str, Any]]]:
         prices = prices_read.result()
         return [
             (
                 p,
                 ctx.rules.values(
-                    mapping, {"product": p, "price": prices.get(str(p["Ref_Key"]), Decimal(0))}
+                    mapping, {"product": p.fields, "price": prices.get(p.ref, Decimal(0))}
                 ),
             )
             for p in chunk
@@ -81,19 +81,15 @@ def sync(
     # Reading and mapping the next chunk overlap writing this one (the portal's rate is the
     # bound).
     for chunk, rows in _prefetched((c, mapped(c)) for c in _chunks(ctx, done)):
-        changed = [
-            (p, v) for p, v in rows if full or prints.get(str(p["Ref_Key"])) != _fingerprint(v)
-        ]
+        changed = [(p, v) for p, v in rows if full or prints.get(p.ref) != _fingerprint(v)]
         if changed:
             ctx.guard("product", "bas", sorted({k for _, v in changed for k in v}))
-            ids = ctx.crm.upsert_products([v for _, v in changed])
-            ctx.link_many(
-                "product", [(i, str(p["Ref_Key"])) for (p, _), i in zip(changed, ids, strict=True)]
-            )
+            ids = ctx.crm.products.upsert([v for _, v in changed])
+            ctx.link_many("product", [(i, p.ref) for (p, _), i in zip(changed, ids, strict=True)])
             for (product, values), crm_id in zip(changed, ids, strict=True):
-                prints[str(product["Ref_Key"])] = _fingerprint(values)
-                if not full and "PRICE" in values:
-                    repriced[crm_id] = Decimal(str(values["PRICE"]))
+                prints[product.ref] = _fingerprint(values)
+                if not full and maps_price:
+                    repriced[crm_id] = prices_read.result().get(product.ref, Decimal(0))
         seen, written = seen + len(chunk), written + len(changed)
         state.update(fingerprints=prints, full_running=full)
         save(state)
@@ -114,22 +110,6 @@ def sync(
     return Synced(seen, written, seen - written)
 
 
-# What crm.deal.productrows.get returns but .set does not take.
-_READ_ONLY_ROW = {
-    "ID",
-    "OWNER_ID",
-    "OWNER_TYPE",
-    "PRICE_EXCLUSIVE",
-    "PRICE_NETTO",
-    "PRICE_BRUTTO",
-    "PRICE_ACCOUNT",
-    "STORE_ID",
-    "RESERVE_ID",
-    "RESERVE_QUANTITY",
-    "TYPE",
-}
-
-
 def reprice_open_deals(ctx: FlowContext, prices: dict[str, Decimal]) -> int:
     """New catalog prices reach the rows of open, not yet invoiced deals; a row with a discount
     the rep gave by hand keeps its price when `keep_manual_discounts` (the default) says so.
@@ -137,69 +117,45 @@ def reprice_open_deals(ctx: FlowContext, prices: dict[str, Decimal]) -> int:
     flow = ctx.config.flows.catalog
     keep = flow.keep_manual_discounts if flow is not None else True
     updated = 0
-    for deal in ctx.crm.iterate("deal", {"CLOSED": "N"}):
-        deal_id = str(deal["ID"])
-        if ctx.bas_ref("invoice", deal_id):
+    for deal in ctx.crm.deals.open():
+        if ctx.bas_ref("invoice", deal.id):
             continue  # invoiced: the deal's prices are the invoice's now
-        rows = ctx.crm.deals.rows(deal_id)
-        changed = [_repriced(ctx, deal_id, row, prices, keep) for row in rows]
+        rows = ctx.crm.deals.rows(deal.id)
+        changed = [_repriced(ctx, deal.id, row, prices, keep) for row in rows]
         if any(c for _, c in changed):
-            ctx.crm.deals.set_rows(deal_id, [row for row, _ in changed])
+            ctx.crm.deals.set_rows(deal.id, [row for row, _ in changed])
             updated += 1
     return updated
 
 
 def _repriced(
-    ctx: FlowContext, deal_id: str, row: Record, prices: dict[str, Decimal], keep: bool
-) -> tuple[dict[str, Any], bool]:
-    writable = {k: v for k, v in row.items() if k not in _READ_ONLY_ROW}
-    new = prices.get(str(row.get("PRODUCT_ID")))
-    if new is None or Decimal(str(row.get("PRICE") or 0)) == new:
-        return writable, False
-    discounted = (
-        Decimal(str(row.get("DISCOUNT_RATE") or 0)) != 0
-        or Decimal(str(row.get("DISCOUNT_SUM") or 0)) != 0
-    )
+    ctx: FlowContext, deal_id: str, row: DealRow, prices: dict[str, Decimal], keep: bool
+) -> tuple[DealRow, bool]:
+    new = prices.get(row.product_id or "")
+    if new is None or row.price == new:
+        return row, False
     inputs = {
-        "product": row.get("PRODUCT_ID"),
-        "row price": str(row.get("PRICE")),
+        "product": row.product_id,
+        "row price": str(row.price),
         "catalog price": str(new),
-        "discount": str(row.get("DISCOUNT_RATE")),
+        "discounted": row.discounted,
     }
-    if discounted and keep:
+    if row.discounted and keep:
         ctx.decide(
             FLOW, "keep a manual discount", inputs, "kept", entity=("deal", deal_id), matched=True
         )
-        return writable, False
-    writable.update(PRICE=str(new), DISCOUNT_RATE=0, DISCOUNT_SUM=0)
+        return row, False
     ctx.decide(
         FLOW, "new catalog price on an open deal", inputs, str(new), entity=("deal", deal_id)
     )
-    return writable, True
+    return replace(row, price=new, discounted=False), True
 
 
-def price_type(ctx: FlowContext) -> str:
-    name = ctx.config.systems.bas.price_type
-
-    def load() -> str:
-        types = [t for t in ctx.bas.iterate("price_type") if not t.get("DeletionMark")]
-        chosen = [t for t in types if t.get("Description") == name] if name else types
-        if len(chosen) != 1:
-            raise Permanent(
-                f"BAS has no price type {name!r}"
-                if name
-                else "set systems.bas.price_type: BAS has several"
-            )
-        return str(chosen[0]["Ref_Key"])
-
-    return str(ctx.cached("price_type", load))
-
-
-def _chunks(ctx: FlowContext, done: set[str]) -> Iterator[list[Record]]:
-    chunk: list[Record] = []
+def _chunks(ctx: FlowContext, done: set[str]) -> Iterator[list[CatalogItem]]:
+    chunk: list[CatalogItem] = []
     size = FIRST_CHUNK
-    for product in objects.products(ctx.bas):
-        if str(product["Ref_Key"]) in done:
+    for product in ctx.accounting.catalog.items():
+        if product.ref in done:
             continue  # done before the interruption
         chunk.append(product)
         if len(chunk) == size:

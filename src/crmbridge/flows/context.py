@@ -1,46 +1,58 @@
-"""What a flow may use: the two connectors, links, the effect ledger, the decision log, a clock.
+"""What a flow may use: the two ports, links, the effect ledger, the decision log, a clock.
 
 One `FlowContext` per worker process; it is thread-safe because everything it holds is (the
-connectors share a thread-safe httpx client and limiter; the store opens a connection per call).
+ports' connectors share a thread-safe httpx client and limiter; the store opens a connection per
+call).
 """
 
 from __future__ import annotations
 
-import threading
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crmbridge import correlation
 from crmbridge.clock import Clock
 from crmbridge.config.model import Config
-from crmbridge.connectors.bitrix24.connector import Bitrix24Connector
-from crmbridge.connectors.onec.connector import BasConnector
-from crmbridge.errors import Permanent
+from crmbridge.errors import ConfigError, Permanent
+from crmbridge.flows.ports import Accounting, Crm
 from crmbridge.flows.rules import Rules
+from crmbridge.markers import ref_for
 from crmbridge.store import effects, journal, links
 from crmbridge.store.database import Database
 
-# Ref_Keys crmbridge gives the objects it creates in BAS: derived from the CRM id, so a retry
-# after a crash creates nothing new (1C refuses a second object with the same key).
-REF_NAMESPACE = uuid.UUID("0b3c8a52-6a3e-4c7e-9f0d-3f1f0f6b9a10")
+if TYPE_CHECKING:
+    from crmbridge.connectors.bitrix24.connector import Bitrix24Connector
+    from crmbridge.connectors.onec.connector import BasConnector
 
-
-def ref_for(*parts: object) -> str:
-    return str(uuid.uuid5(REF_NAMESPACE, ":".join(str(p) for p in parts)))
+__all__ = ["FlowContext", "ref_for"]
 
 
 @dataclass
 class FlowContext:
-    crm: Bitrix24Connector
-    bas: BasConnector
+    crm: Crm
+    accounting: Accounting
     db: Database
     clock: Clock
     config: Config
     rules: Rules
-    _cache: dict[str, Any] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # Reconciliation and the manual bridge still read Bitrix24 and BAS in their own words; these
+    # two go once they speak through the ports too. The flows never use them (tests/unit/
+    # test_dialect.py).
+    @property
+    def bitrix24(self) -> Bitrix24Connector:
+        connector = getattr(self.crm, "connector", None)
+        if self.crm.system != "bitrix24" or connector is None:
+            raise ConfigError(f"this needs Bitrix24 as the CRM, not {self.crm.system}")
+        return connector  # type: ignore[no-any-return]
+
+    @property
+    def bas(self) -> BasConnector:
+        connector = getattr(self.accounting, "connector", None)
+        if connector is None:
+            raise ConfigError(f"this needs BAS over OData, not {self.accounting.system}")
+        return connector  # type: ignore[no-any-return]
 
     # decisions --------------------------------------------------------------------------------
     def decide(
@@ -115,13 +127,6 @@ class FlowContext:
     ) -> list[tuple[str, str]]:
         """Links made since `since` with no effect `effect[0]<crm id>effect[1]<Ref_Key>`."""
         return links.without_effect(self.db, entity, since, effect)
-
-    def cached(self, name: str, load: Any) -> Any:
-        """Per-process constants read from a system once (our organisation, the currency)."""
-        with self._lock:
-            if name not in self._cache:
-                self._cache[name] = load()
-            return self._cache[name]
 
 
 def _jsonable(value: Any) -> Any:

@@ -10,26 +10,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from crmbridge.connectors.base import Record
 from crmbridge.flows.context import FlowContext
 from crmbridge.flows.invoice import deal_field_values, write_deal_fields
 from crmbridge.flows.payments import payment_state
+from crmbridge.flows.ports import Deal
 
 FLOW = "drift"
 
 
-def check_deal(ctx: FlowContext, deal: Record, invoice_ref: str) -> dict[str, Any]:
+def check_deal(ctx: FlowContext, deal: Deal, invoice_ref: str) -> dict[str, Any]:
     """The drifted fields as {field: {"crm": value, "bas": owner's value}} (empty: none)."""
-    invoice = ctx.bas.get("invoice", invoice_ref)
+    invoice = ctx.accounting.invoices.get(invoice_ref)
     if invoice is None:
         return {}
-    deal_id = str(deal["ID"])
+    deal_id = deal.id
     paid, state = payment_state(ctx, invoice, ("deal", deal_id))
     expected = deal_field_values(ctx, deal, invoice, paid=paid, state=state)
     drifted = {
-        field: {"crm": deal.get(field), "bas": value}
+        field: {"crm": deal.fields.get(field), "bas": value}
         for field, value in expected.items()
-        if str(deal.get(field) or "") != str(value)
+        if str(deal.fields.get(field) or "") != str(value)
     }
     if drifted:
         policy = ctx.config.flows.drift.policy

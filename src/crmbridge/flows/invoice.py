@@ -1,31 +1,35 @@
-"""Issue invoice: a deal in the invoice stage becomes a posted BAS invoice, its PDF on the deal.
+"""Issue invoice: a deal in the invoice stage becomes a posted invoice, its PDF on the deal.
 
 Steps, each recorded in the effect ledger so a retry resumes where the last attempt stopped:
-1. re-read the deal, its rows, company and requisites (events carry only the id);
-2. ensure the counterparty and its contract (clients flow);
-3. find the invoice made for this deal, or create it (Ref_Key derived from the deal id, and
-   `[crm:deal:<id>]` in `Комментарий` so a person can see and search the link in BAS);
-4. post it; 5. make the PDF (rendered from OData, or BAS's own print form from an extension's
-   HTTP service: `flows.issue_invoice.pdf`) and attach it to the deal (timeline comment and/or
-   file field), once;
-6. write the BAS-owned deal fields (number, payment status) from the `deal_invoice` mapping.
+1. re-read the deal, its rows and client (events carry only the id);
+2. ensure the counterparty (clients flow);
+3. find the invoice made for this deal, or create it (its key derived from the deal id, and
+   the deal's marker in its comment so a person can see and search the link);
+4. post it; 5. get its printed form and attach it to the deal with a note, once;
+6. write the accounting-owned deal fields (number, payment status) from the `deal_invoice`
+   mapping.
 """
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from crmbridge import documents
-from crmbridge.connectors.base import Record
-from crmbridge.connectors.onec import literals, objects, query
-from crmbridge.connectors.onec.profile import INVOICES
+from crmbridge import markers
 from crmbridge.errors import Permanent
 from crmbridge.flows import clients
-from crmbridge.flows.context import FlowContext, ref_for
+from crmbridge.flows.context import FlowContext
+from crmbridge.flows.ports import (
+    Deal,
+    DealBundle,
+    DealRow,
+    Document,
+    Invoice,
+    InvoiceLine,
+    NewInvoice,
+)
+from crmbridge.markers import ref_for
 
 FLOW = "issue_invoice"
 
@@ -37,194 +41,151 @@ class Issued:
     total: Decimal
 
 
-def marker(deal_id: str) -> str:
-    return f"[crm:deal:{deal_id}]"
-
-
 def issue_invoice(ctx: FlowContext, deal_id: str) -> Issued:
     bundle = ctx.crm.deals.bundle(deal_id)
+    if bundle is None:
+        raise Permanent(f"{ctx.crm.system}: no deal {deal_id}")
     key = f"invoice:deal:{deal_id}"
     recorded = ctx.done(key)
-    invoice = (
-        ctx.bas.get("invoice", recorded.external_id) if recorded and recorded.external_id else None
-    )
+    invoices = ctx.accounting.invoices
+    invoice = invoices.get(recorded.external_id) if recorded and recorded.external_id else None
     if invoice is None:
-        invoice = _find_or_create(ctx, bundle, deal_id)
-        ctx.record(key, "bas", str(invoice["Ref_Key"]), number=invoice["Number"])
-        ctx.link("invoice", deal_id, str(invoice["Ref_Key"]))
-    ref, number = str(invoice["Ref_Key"]), str(invoice["Number"])
-    if not invoice.get("Posted"):
-        ctx.bas.post("invoice", ref)
-        ctx.decide(FLOW, "post invoice", {"number": number}, True, entity=("deal", deal_id))
+        invoice = _find_or_create(ctx, bundle)
+        ctx.record(key, ctx.accounting.system, invoice.ref, number=invoice.number)
+        ctx.link("invoice", deal_id, invoice.ref)
+    if not invoice.posted:
+        invoices.post(invoice.ref)
+        ctx.decide(FLOW, "post invoice", {"number": invoice.number}, True, entity=("deal", deal_id))
     _attach_once(ctx, deal_id, invoice)
-    write_deal_fields(ctx, bundle["deal"], invoice, paid=Decimal(0), state="unpaid")
-    return Issued(ref, number, Decimal(str(invoice.get("СуммаДокумента") or 0)))
+    write_deal_fields(ctx, bundle.deal, invoice, paid=Decimal(0), state="unpaid")
+    return Issued(invoice.ref, invoice.number, invoice.total)
 
 
-def _find_or_create(ctx: FlowContext, bundle: Record, deal_id: str) -> Record:
-    existing = find_existing(ctx, deal_id)
-    entity = ("deal", deal_id)
+def _find_or_create(ctx: FlowContext, bundle: DealBundle) -> Invoice:
+    deal = bundle.deal
+    existing = find_existing(ctx, deal.id)
+    entity = ("deal", deal.id)
     if existing is not None:
-        ctx.decide(
-            FLOW, "invoice exists", {"marker": marker(deal_id)}, existing["Number"], entity=entity
-        )
+        marker = {"marker": markers.deal(deal.id)}
+        ctx.decide(FLOW, "invoice exists", marker, existing.number, entity=entity)
         return existing
-    deal, company = bundle["deal"], bundle["company"]
-    if company is None:
-        raise Permanent(f"deal {deal_id} has no company: BAS needs a counterparty to invoice")
-    client = clients.client_of(ctx, company, bundle["requisites"])
-    total = Decimal(str(deal.get("OPPORTUNITY") or 0))
-    counterparty = clients.ensure_counterparty(ctx, client, deal_total=total)
+    if bundle.client is None:
+        raise Permanent(f"deal {deal.id} has no company: BAS needs a counterparty to invoice")
+    counterparty = clients.ensure_counterparty(ctx, bundle.client, deal_total=deal.total)
     if counterparty is None:
-        raise Permanent(
-            f"a rule refused company {client.company_id}: no invoice for deal {deal_id}"
-        )
-    lines = [_line(ctx, row) for row in bundle["rows"]]
+        raise Permanent(f"a rule refused company {bundle.client.id}: no invoice for deal {deal.id}")
+    lines = [_line(ctx, row) for row in bundle.rows]
     if not lines:
-        raise Permanent(f"deal {deal_id} has no product rows to invoice")
-    header = invoice_header(ctx, deal_id, str(deal.get("TITLE", "")), counterparty)
-    created = objects.create_invoice(ctx.bas, header, lines, ref=ref_for("invoice", deal_id))
-    inputs = {"rows": len(lines), "deal_total": str(total), "counterparty": counterparty}
-    ctx.decide(FLOW, "create invoice", inputs, created["Number"], entity=entity)
+        raise Permanent(f"deal {deal.id} has no product rows to invoice")
+    created = ctx.accounting.invoices.create(new_invoice(ctx, deal, counterparty, lines))
+    inputs: dict[str, Any] = {"rows": len(lines), "deal_total": str(deal.total)}
+    inputs["counterparty"] = counterparty
+    ctx.decide(FLOW, "create invoice", inputs, created.number, entity=entity)
     return created
 
 
-def find_existing(ctx: FlowContext, deal_id: str) -> Record | None:
-    """The deal's invoice if BAS has it: by the Ref_Key we give it, then by the marker a person
-    sees in Комментарий (an invoice made by hand for the deal)."""
-    return ctx.bas.get("invoice", ref_for("invoice", deal_id)) or by_marker(ctx, deal_id)
-
-
-def invoice_header(
-    ctx: FlowContext, deal_id: str, title: str, counterparty: str
-) -> objects.InvoiceHeader:
-    """Our organisation, the counterparty's main contract, the currency, now, and the comment
-    that carries the deal's marker (the natural key that makes creation idempotent)."""
-    return objects.InvoiceHeader(
-        organisation=clients.organisation(ctx),
+def new_invoice(
+    ctx: FlowContext, deal: Deal, counterparty: str, lines: list[InvoiceLine]
+) -> NewInvoice:
+    """Dated now, keyed by the deal, with the comment that carries the deal's marker (the
+    natural key that makes creation idempotent)."""
+    return NewInvoice(
         counterparty=counterparty,
-        contract=clients.ensure_contract(ctx, counterparty),
-        currency=clients.currency(ctx),
         date=ctx.clock.now().astimezone().replace(tzinfo=None, microsecond=0),
-        comment=f"Угода CRM № {deal_id} «{title}» {marker(deal_id)}",
+        comment=f"Угода CRM № {deal.id} «{deal.title}» {markers.deal(deal.id)}",
+        lines=lines,
+        ref=ref_for("invoice", deal.id),
     )
 
 
-def by_marker(ctx: FlowContext, deal_id: str) -> Record | None:
-    condition = f"substringof({literals.string(marker(deal_id))}, Комментарий)"
-    found = ctx.bas.client.find(
-        INVOICES,
-        query.Query(filter=query.all_of(condition, "DeletionMark eq false"), orderby=("Ref_Key",)),
-    )
-    return found[0] if found else None
+def find_existing(ctx: FlowContext, deal_id: str) -> Invoice | None:
+    """The deal's invoice if the accounting system has it: by the key we give it, then by the
+    marker a person sees in its comment (an invoice made by hand for the deal)."""
+    invoices = ctx.accounting.invoices
+    return invoices.get(ref_for("invoice", deal_id)) or invoices.by_marker(markers.deal(deal_id))
 
 
-def _line(ctx: FlowContext, row: Record) -> objects.Line:
-    product_id = str(row.get("PRODUCT_ID") or "0")
-    if product_id == "0":
-        raise Permanent(
-            f"deal row «{row.get('PRODUCT_NAME')}» is free text: BAS needs a catalog product"
-        )
-    ref = _product_ref(ctx, product_id)
-    product = ctx.bas.get("product", ref)
+def _line(ctx: FlowContext, row: DealRow) -> InvoiceLine:
+    if row.product_id is None:
+        raise Permanent(f"deal row «{row.name}» is free text: BAS needs a catalog product")
+    ref = _product_ref(ctx, row.product_id)
+    product = ctx.accounting.invoices.product(ref)
     if product is None:
-        raise Permanent(f"CRM product {product_id} points at BAS product {ref}, which is gone")
-    return objects.Line(
-        product=ref,
-        quantity=Decimal(str(row.get("QUANTITY") or 0)),
-        price=Decimal(str(row.get("PRICE") or 0)),
-        vat_rate=str(product.get("СтавкаНДС") or "БезНДС"),
-        service=bool(product.get("Услуга")),
-        text=str(row.get("PRODUCT_NAME") or product.get("Description") or ""),
-    )
+        raise Permanent(f"CRM product {row.product_id} points at BAS product {ref}, which is gone")
+    return InvoiceLine(product, row.quantity, row.price, row.name or product.name)
 
 
 def _product_ref(ctx: FlowContext, product_id: str) -> str:
     linked = ctx.bas_ref("product", product_id)
     if linked:
         return linked
-    product = ctx.crm.get("product", product_id)
-    xml_id = str((product or {}).get("XML_ID") or "")
-    if not xml_id:
+    external = ctx.crm.products.external_id(product_id)
+    if not external:
         raise Permanent(
-            f"CRM product {product_id} is not linked to BAS (no XML_ID): run the catalog sync"
+            f"CRM product {product_id} is not linked to BAS (no external id): run the catalog sync"
         )
-    ctx.link("product", product_id, xml_id)
-    return xml_id
+    ctx.link("product", product_id, external)
+    return external
 
 
-def _attach_once(ctx: FlowContext, deal_id: str, invoice: Record) -> None:
-    key = f"invoice:deal:{deal_id}:pdf:{invoice['Ref_Key']}"
+def _attach_once(ctx: FlowContext, deal_id: str, invoice: Invoice) -> None:
+    key = f"invoice:deal:{deal_id}:pdf:{invoice.ref}"
     if ctx.done(key):
         return
-    flow = ctx.config.flows.issue_invoice
-    number, ref = str(invoice["Number"]), str(invoice["Ref_Key"])
-    tag = f"[crm:invoice:{ref}]"
-    if _already_commented(ctx, deal_id, tag):
-        ctx.record(key, "bitrix24", None, found=True)
+    tag = markers.invoice(invoice.ref)
+    found = ctx.crm.deals.find_note(deal_id, tag)
+    if found is not None:
+        ctx.record(key, ctx.crm.system, found, found=True)
         return
-    pdf = invoice_pdf(ctx, ref)
-    name = f"rakhunok-{number}.pdf"
-    comment = f"Рахунок № {number} від {_date(invoice)} з BAS {tag}"
-    if flow is None or "field" in flow.attach:
-        field = flow.pdf_field if flow is not None else "UF_CRM_INVOICE_PDF"
-        attached = ctx.crm.deals.attach_pdf(deal_id, name, pdf, comment=comment, field=field)
-        comment_id = attached.comment_id
-    else:
-        data = base64.b64encode(pdf).decode("ascii")
-        fields: dict[str, Any] = {"ENTITY_ID": deal_id, "ENTITY_TYPE": "deal", "COMMENT": comment}
-        fields["FILES"] = [[name, data]]
-        comment_id = str(ctx.crm.rest.result("crm.timeline.comment.add", {"fields": fields}))
-    ctx.record(key, "bitrix24", comment_id, file=name, bytes=len(pdf))
-    made = flow.pdf if flow is not None else "render"
-    inputs = {"file": name, "bytes": len(pdf), "pdf": made}
-    ctx.decide(FLOW, "attach PDF", inputs, comment_id, entity=("deal", deal_id))
-
-
-def invoice_pdf(ctx: FlowContext, ref: str) -> bytes:
-    """The invoice's «Рахунок на оплату»: drawn by crmbridge from what OData gives (the default,
-    any BAS), or BAS's own print form from an installed extension's HTTP service."""
-    flow = ctx.config.flows.issue_invoice
-    if flow is not None and flow.pdf == "bas-extension":
-        return ctx.bas.invoice_pdf(ref)
-    pdf = documents.invoice_pdf(ctx.bas.client, ctx.bas.profile.name, ref)
+    pdf = ctx.accounting.invoices.pdf(invoice.ref)
     if pdf is None:
-        raise Permanent(f"invoice {ref} is no longer in BAS: nothing to print")
-    return pdf
-
-
-def _already_commented(ctx: FlowContext, deal_id: str, tag: str) -> bool:
-    params = {"filter": {"ENTITY_ID": deal_id, "ENTITY_TYPE": "deal"}, "select": ["ID", "COMMENT"]}
-    comments = ctx.crm.rest.result("crm.timeline.comment.list", params) or []
-    return any(tag in str(c.get("COMMENT") or "") for c in comments)
+        raise Permanent(f"invoice {invoice.ref} is no longer in BAS: nothing to print")
+    date = invoice.date.strftime("%d.%m.%Y") if invoice.date else ""
+    document = Document(
+        name=f"rakhunok-{invoice.number}.pdf",
+        content=pdf,
+        note=f"Рахунок № {invoice.number} від {date} з BAS {tag}",
+        tag=tag,
+    )
+    note_id = ctx.crm.deals.attach(deal_id, document)
+    ctx.record(key, ctx.crm.system, note_id, file=document.name, bytes=len(pdf))
+    flow = ctx.config.flows.issue_invoice
+    inputs = {"file": document.name, "bytes": len(pdf), "pdf": flow.pdf if flow else "render"}
+    ctx.decide(FLOW, "attach PDF", inputs, note_id, entity=("deal", deal_id))
 
 
 def write_deal_fields(
-    ctx: FlowContext, deal: Record, invoice: Record, *, paid: Decimal, state: str
+    ctx: FlowContext, deal: Deal, invoice: Invoice, *, paid: Decimal, state: str
 ) -> dict[str, Any]:
-    """The BAS-owned deal fields, from the `deal_invoice` mapping; only what differs is sent."""
+    """The accounting-owned deal fields, from the `deal_invoice` mapping; only what differs is
+    sent."""
     name = ctx.config.flows.mapping_of("issue_invoice")
     values = deal_field_values(ctx, deal, invoice, paid=paid, state=state)
-    changed = {k: v for k, v in values.items() if str(deal.get(k) or "") != str(v)}
+    changed = {k: v for k, v in values.items() if str(deal.fields.get(k) or "") != str(v)}
     if changed:
         ctx.guard("deal", "bas", list(changed))
-        ctx.crm.put("deal", changed, key=str(deal["ID"]))
+        ctx.crm.deals.set_fields(deal.id, changed)
         ctx.decide(
             FLOW if state == "unpaid" else "payments",
             f"mapping {name}",
-            {"number": invoice.get("Number"), "paid": str(paid), "state": state},
+            {"number": invoice.number, "paid": str(paid), "state": state},
             changed,
-            entity=("deal", str(deal["ID"])),
+            entity=("deal", deal.id),
         )
     return changed
 
 
 def deal_field_values(
-    ctx: FlowContext, deal: Record, invoice: Record, *, paid: Decimal, state: str
+    ctx: FlowContext, deal: Deal, invoice: Invoice, *, paid: Decimal, state: str
 ) -> dict[str, Any]:
-    """What the BAS-owned deal fields should hold for this invoice (the owner's values): what
-    the payments flow writes, drift checks and reconciliation compares."""
-    inputs = {"invoice": invoice, "paid": paid, "status": status_label(ctx, state), "deal": deal}
+    """What the accounting-owned deal fields should hold for this invoice (the owner's values):
+    what the payments flow writes, drift checks and reconciliation compares."""
+    inputs = {
+        "invoice": invoice.fields,
+        "paid": paid,
+        "status": status_label(ctx, state),
+        "deal": deal.fields,
+    }
     mapping = ctx.rules.mapping(ctx.config.flows.mapping_of("issue_invoice"))
     return ctx.rules.values(mapping, inputs)
 
@@ -234,11 +195,3 @@ def status_label(ctx: FlowContext, state: str) -> str:
     flow = ctx.config.flows.payments
     statuses = {str(k): v for k, v in (flow.statuses if flow else {}).items()}
     return statuses.get(state, state)
-
-
-def _date(invoice: Record) -> str:
-    raw = str(invoice.get("Date") or "")
-    try:
-        return datetime.fromisoformat(raw).strftime("%d.%m.%Y")
-    except ValueError:
-        return raw

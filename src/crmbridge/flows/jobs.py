@@ -91,7 +91,7 @@ def handlers(context: Callable[[], FlowContext]) -> dict[str, Handler]:
 def deal_changed(ctx: FlowContext, deal_id: str) -> str:
     """A deal changed: issue its invoice when it entered the invoice stage; else watch drift."""
     flow = ctx.config.flows.issue_invoice
-    deal = ctx.crm.get("deal", deal_id)
+    deal = ctx.crm.deals.get(deal_id)
     if deal is None:
         return "deal gone"
     invoice_ref = ctx.bas_ref("invoice", deal_id)
@@ -101,12 +101,12 @@ def deal_changed(ctx: FlowContext, deal_id: str) -> str:
         return f"drift in {', '.join(drifted)}" if drifted else "in sync"
     if flow is None or not flow.enabled:
         return "issue_invoice is off"
-    stage = str(deal.get("STAGE_ID"))
+    stage = deal.stage
     wanted = stage == flow.invoice_stage
     ctx.decide(
         "issue_invoice",
-        f"STAGE_ID == {flow.invoice_stage!r}",
-        {"STAGE_ID": stage},
+        f"stage == {flow.invoice_stage!r}",
+        {"stage": stage},
         wanted,
         entity=("deal", deal_id),
         matched=wanted,
@@ -121,15 +121,10 @@ def company_changed(ctx: FlowContext, company_id: str) -> str:
     flow = ctx.config.flows.clients
     if flow is None or not flow.enabled:
         return "clients is off"
-    company = ctx.crm.companies.with_requisites(company_id)
-    total = sum(
-        (
-            Decimal(str(d.get("OPPORTUNITY") or 0))
-            for d in ctx.crm.iterate("deal", {"COMPANY_ID": company_id})
-        ),
-        Decimal(0),
-    )
-    client = clients.client_of(ctx, company, list(company.get("REQUISITES") or []))
+    client = ctx.crm.clients.get(company_id)
+    if client is None:
+        return "company gone"
+    total = sum((d.total for d in ctx.crm.deals.of_client(company_id)), Decimal(0))
     ref = clients.ensure_counterparty(ctx, client, deal_total=total)
     return "skipped by a rule" if ref is None else ref
 

@@ -13,49 +13,26 @@ the effect ledger, so a repeated or replayed job changes nothing twice.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
 
+from crmbridge import markers
 from crmbridge.config.model import PaymentsFlow
-from crmbridge.connectors.base import Record
-from crmbridge.connectors.onec import payments as bas_payments
-from crmbridge.connectors.onec import query
-from crmbridge.connectors.onec.profile import BANK_RECEIPTS, CASH_RECEIPTS, PAYMENT_ROWS
 from crmbridge.flows.context import FlowContext
 from crmbridge.flows.invoice import write_deal_fields
+from crmbridge.flows.ports import Deal, Invoice, PaidInvoice, Task
 
 FLOW = "payments"
-RECEIPT_KINDS = {"payment": BANK_RECEIPTS, "cash_payment": CASH_RECEIPTS}
-_MARKER = re.compile(r"\[crm:deal:(\d+)\]")
 # The effect marking an invoice's deal as moved to the paid stage: paid:deal:<id>:invoice:<ref>.
 PAID = ("paid:deal:", ":invoice:")
-
-
-@dataclass(frozen=True)
-class PaidInvoice:
-    invoice_ref: str
-    payment_ref: str
-    version: str  # the payment's DataVersion: a changed payment is a new event
+__all__ = ["PaidInvoice", "apply_payment", "deal_of", "poll", "state_of", "sweep"]
 
 
 def poll(
-    ctx: FlowContext, cursor: dict[str, Any] | None
-) -> tuple[list[PaidInvoice], dict[str, Any]]:
+    ctx: FlowContext, cursor: dict[str, object] | None
+) -> tuple[list[PaidInvoice], dict[str, object]]:
     """Invoices paid by receipts posted since `cursor`; returns them and the next cursor."""
-    state = dict(cursor or {})
-    found: list[PaidInvoice] = []
-    for kind, entity_set in RECEIPT_KINDS.items():
-        page = ctx.bas.changes(kind, state.get(kind))
-        for doc in page.records:
-            for invoice_ref in invoices_paid_by(ctx, entity_set, doc):
-                found.append(
-                    PaidInvoice(invoice_ref, str(doc["Ref_Key"]), str(doc.get("DataVersion", "")))
-                )
-        state[kind] = page.cursor
-    return found, state
+    return ctx.accounting.payments.since(cursor)
 
 
 def sweep(ctx: FlowContext) -> list[PaidInvoice]:
@@ -65,48 +42,28 @@ def sweep(ctx: FlowContext) -> list[PaidInvoice]:
     days = flow.sweep_days if flow is not None else PaymentsFlow().sweep_days
     since = ctx.clock.now() - timedelta(days=days)
     open_refs = [ref for _deal, ref in ctx.links_without("invoice", since, PAID)]
-    return [
-        PaidInvoice(invoice_ref, str(doc["Ref_Key"]), str(doc.get("DataVersion", "")))
-        for invoice_ref, doc in bas_payments.receipts_paying(ctx.bas, open_refs)
-    ]
+    return ctx.accounting.payments.paying(open_refs)
 
 
-def invoices_paid_by(ctx: FlowContext, entity_set: str, doc: Record) -> set[str]:
-    rows = doc.get(PAYMENT_ROWS)
-    if not isinstance(rows, list):  # a server that does not inline tabular sections
-        rows = ctx.bas.client.find(
-            f"{entity_set}_{PAYMENT_ROWS}",
-            query.Query(filter=query.ref_eq("Ref_Key", str(doc["Ref_Key"]))),
-        )
-    link = ctx.bas.profile.payment_link
-    refs = set()
-    for row in rows:
-        candidate = str(row.get(link.fields[0]) or "")
-        if candidate and link.links(row, candidate):
-            refs.add(candidate)
-    return refs
-
-
-def deal_of(ctx: FlowContext, invoice_ref: str, invoice: Record | None = None) -> str | None:
+def deal_of(ctx: FlowContext, invoice_ref: str, invoice: Invoice | None = None) -> str | None:
     """The deal an invoice was issued for: our link, else the marker in its comment."""
     linked = ctx.crm_id("invoice", invoice_ref)
     if linked:
         return linked
-    invoice = invoice or ctx.bas.get("invoice", invoice_ref) or {}
-    found = _MARKER.search(str(invoice.get("Комментарий") or ""))
-    return found.group(1) if found else None
+    invoice = invoice or ctx.accounting.invoices.get(invoice_ref)
+    return markers.deal_in(invoice.comment) if invoice is not None else None
 
 
 def apply_payment(ctx: FlowContext, invoice_ref: str) -> str:
     """Bring the deal up to date with the invoice's payments; returns the payment state."""
-    invoice = ctx.bas.get("invoice", invoice_ref)
+    invoice = ctx.accounting.invoices.get(invoice_ref)
     if invoice is None:
         return "gone"
     deal_id = deal_of(ctx, invoice_ref, invoice)
     if deal_id is None:
         return "not from the CRM"
     paid, state = payment_state(ctx, invoice, ("deal", deal_id))
-    deal = ctx.crm.get("deal", deal_id)
+    deal = ctx.crm.deals.get(deal_id)
     if deal is None:
         return "deal gone"
     write_deal_fields(ctx, deal, invoice, paid=paid, state=state)
@@ -115,81 +72,65 @@ def apply_payment(ctx: FlowContext, invoice_ref: str) -> str:
     return state
 
 
-def state_of(invoice: Record, paid: Decimal) -> str:
+def state_of(invoice: Invoice, paid: Decimal) -> str:
     """unpaid / partial / paid: the rule, on its own (reconciliation uses it too)."""
-    total = Decimal(str(invoice.get("СуммаДокумента") or 0))
+    total = invoice.total
     return "paid" if total > 0 and paid >= total else ("partial" if paid > 0 else "unpaid")
 
 
 def payment_state(
-    ctx: FlowContext, invoice: Record, entity: tuple[str, str]
+    ctx: FlowContext, invoice: Invoice, entity: tuple[str, str]
 ) -> tuple[Decimal, str]:
     """The sum of the invoice's posted payments, and unpaid / partial / paid."""
-    total = Decimal(str(invoice.get("СуммаДокумента") or 0))
-    paid = bas_payments.paid_amount(ctx.bas, str(invoice["Ref_Key"]))
+    paid = ctx.accounting.payments.paid_amount(invoice.ref)
     state = state_of(invoice, paid)
-    inputs = {"invoice": invoice.get("Number"), "total": str(total), "paid": str(paid)}
+    inputs = {"invoice": invoice.number, "total": str(invoice.total), "paid": str(paid)}
     ctx.decide(FLOW, "paid amount vs invoice total", inputs, state, entity=entity)
     return paid, state
 
 
-def _on_paid(ctx: FlowContext, deal: Record, invoice: Record) -> None:
+def _on_paid(ctx: FlowContext, deal: Deal, invoice: Invoice) -> None:
     flow = ctx.config.flows.payments
-    deal_id, ref = str(deal["ID"]), str(invoice["Ref_Key"])
-    entity = ("deal", deal_id)
-    stage_key = f"{PAID[0]}{deal_id}{PAID[1]}{ref}"
+    entity = ("deal", deal.id)
+    stage_key = f"{PAID[0]}{deal.id}{PAID[1]}{invoice.ref}"
     if flow is not None and not ctx.done(stage_key):
-        if deal.get("STAGE_ID") != flow.paid_stage:
-            ctx.crm.put("deal", {"STAGE_ID": flow.paid_stage}, key=deal_id)
-            ctx.decide(
-                FLOW,
-                "move to paid stage",
-                {"from": deal.get("STAGE_ID")},
-                flow.paid_stage,
-                entity=entity,
-            )
-        ctx.record(stage_key, "bitrix24", deal_id, stage=flow.paid_stage)
+        if deal.stage != flow.paid_stage:
+            ctx.crm.deals.move_to_stage(deal.id, flow.paid_stage)
+            inputs = {"from": deal.stage}
+            ctx.decide(FLOW, "move to paid stage", inputs, flow.paid_stage, entity=entity)
+        ctx.record(stage_key, ctx.crm.system, deal.id, stage=flow.paid_stage)
     if flow is not None and flow.task is not None:
         _task_once(ctx, deal, invoice, flow.task.title, flow.task.due)
 
 
-def _task_once(ctx: FlowContext, deal: Record, invoice: Record, title: str, due: str) -> None:
-    deal_id, ref = str(deal["ID"]), str(invoice["Ref_Key"])
-    key = f"task:deal:{deal_id}:invoice:{ref}"
+def _task_once(ctx: FlowContext, deal: Deal, invoice: Invoice, title: str, due: str) -> None:
+    key = f"task:deal:{deal.id}:invoice:{invoice.ref}"
     if ctx.done(key):
         return
-    tag = f"[crm:invoice:{ref}]"
-    existing = [
-        t
-        for t in ctx.crm.deals.tasks(deal_id)
-        if tag in str(t.get("description") or t.get("DESCRIPTION") or "")
-    ]
-    if existing:
-        ctx.record(key, "bitrix24", str(existing[0].get("id") or existing[0].get("ID")), found=True)
+    tag = markers.invoice(invoice.ref)
+    existing = ctx.crm.deals.find_task(deal.id, tag)
+    if existing is not None:
+        ctx.record(key, ctx.crm.system, existing, found=True)
         return
-    deadline = deadline_for(ctx.clock.now(), due)
-    task_id = ctx.crm.deals.add_task(
-        deal_id,
-        title.format(number=invoice.get("Number"), deal=deal_id),
-        deal.get("ASSIGNED_BY_ID") or 1,
-        description=f"Рахунок № {invoice.get('Number')} оплачено повністю. {tag}",
-        deadline=deadline,
+    task = Task(
+        title=title.format(number=invoice.number, deal=deal.id),
+        description=f"Рахунок № {invoice.number} оплачено повністю. {tag}",
+        deadline=deadline_for(ctx.clock.now(), due),
+        tag=tag,
     )
-    ctx.record(key, "bitrix24", task_id, deadline=deadline)
-    ctx.decide(
-        FLOW,
-        "task for the rep",
-        {"responsible": deal.get("ASSIGNED_BY_ID"), "deadline": deadline},
-        task_id,
-        entity=("deal", deal_id),
-    )
+    task_id = ctx.crm.deals.add_task(deal, task)
+    deadline = task.deadline.isoformat()
+    ctx.record(key, ctx.crm.system, task_id, deadline=deadline)
+    inputs = {"responsible": deal.responsible, "deadline": deadline}
+    ctx.decide(FLOW, "task for the rep", inputs, task_id, entity=("deal", deal.id))
 
 
-def deadline_for(now: datetime, due: str) -> str:
-    """18:00 of the same or the next working day (Saturday and Sunday are not working days)."""
+def deadline_for(now: datetime, due: str) -> datetime:
+    """18:00 UTC of the same or the next working day (Saturday and Sunday are not working
+    days)."""
     day = now.date()
     if due == "next_working_day":
         day += timedelta(days=1)
     while day.weekday() >= 5:
         day += timedelta(days=1)
-    return f"{day.isoformat()}T18:00:00+00:00"
+    return datetime.combine(day, time(18, 0), tzinfo=UTC)

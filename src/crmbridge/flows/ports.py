@@ -3,8 +3,8 @@
 A flow asks the CRM for "the deal with its rows and client" and tells the accounting system to
 "create the invoice"; it never names a REST method, an entity set or a field code. Each system
 package implements a port (`connectors/bitrix24/crm.py`, `connectors/onec/accounting.py`, the
-in-memory fakes in `flows/fakes.py`), and one contract suite (tests/contract/) holds them all to
-the same behaviour.
+in-memory fakes in `connectors/memory.py`), and one contract suite (tests/contract/) holds them
+all to the same behaviour.
 
 Two things stay in the systems' own words on purpose, because the user writes them in the config:
 the records a mapping reads (`Deal.fields`, `Client.inputs`, `Invoice.fields`,
@@ -102,6 +102,8 @@ class CrmDeals(Protocol):
         """The deal, its product rows and its client (with the tax code), or None."""
         ...
 
+    def rows(self, deal_id: str) -> list[DealRow]: ...
+
     def of_client(self, client_id: str) -> Iterator[Deal]: ...
 
     def open(self) -> Iterator[Deal]:
@@ -137,8 +139,6 @@ class CrmDeals(Protocol):
 class CrmClients(Protocol):
     def get(self, client_id: str) -> Client | None: ...
 
-    def all(self) -> Iterator[Client]: ...
-
 
 class CrmProducts(Protocol):
     def external_id(self, product_id: str) -> str | None:
@@ -153,9 +153,15 @@ class CrmProducts(Protocol):
 
 class Crm(Protocol):
     system: str  # "bitrix24", "kommo": the name in the exchange log and the config's `type`
-    deals: CrmDeals
-    clients: CrmClients
-    products: CrmProducts
+
+    @property
+    def deals(self) -> CrmDeals: ...
+
+    @property
+    def clients(self) -> CrmClients: ...
+
+    @property
+    def products(self) -> CrmProducts: ...
 
     def parse_delivery(self, body: bytes, headers: Mapping[str, str]) -> list[ChangedEvent]:
         """Verify and decode one webhook delivery (WebhookRejected when not authentic)."""
@@ -195,8 +201,15 @@ class Invoice:
 
 
 @dataclass(frozen=True)
+class Product:
+    ref: str
+    name: str
+    fields: Record = field(default_factory=dict, compare=False)  # what the invoice line needs
+
+
+@dataclass(frozen=True)
 class InvoiceLine:
-    product: str  # the accounting system's key of the product
+    product: Product
     quantity: Decimal
     price: Decimal
     text: str
@@ -209,12 +222,6 @@ class NewInvoice:
     comment: str
     lines: list[InvoiceLine]
     ref: str  # derived from the deal id, so a retry after a crash creates nothing new
-
-
-@dataclass(frozen=True)
-class Product:
-    ref: str
-    name: str
 
 
 @dataclass(frozen=True)
@@ -294,7 +301,15 @@ class AccountingCatalog(Protocol):
 class Accounting(Protocol):
     system: str  # "bas"
     tax_code_kind: TaxCodeKind
-    counterparties: Counterparties
-    invoices: Invoices
-    payments: Payments
-    catalog: AccountingCatalog
+
+    @property
+    def counterparties(self) -> Counterparties: ...
+
+    @property
+    def invoices(self) -> Invoices: ...
+
+    @property
+    def payments(self) -> Payments: ...
+
+    @property
+    def catalog(self) -> AccountingCatalog: ...

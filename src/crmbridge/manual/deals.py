@@ -10,8 +10,10 @@ from typing import Any
 
 from crmbridge.connectors.base import Record
 from crmbridge.connectors.onec import objects
+from crmbridge.connectors.onec.objects import CENT
 from crmbridge.flows import clients, invoice
-from crmbridge.flows.context import FlowContext, ref_for
+from crmbridge.flows.context import FlowContext
+from crmbridge.flows.ports import Deal, Invoice, InvoiceLine, Product
 from crmbridge.manual.items import FLOW, Found, Item, client_of, noted
 from crmbridge.manual.layouts import Problem, Row
 from crmbridge.manual.runlog import Run
@@ -21,7 +23,7 @@ from crmbridge.taxcodes import tax_code_problem
 # checks ---------------------------------------------------------------------------------
 def check_deals(ctx: FlowContext, rows: list[Row]) -> Found:
     catalog = {str(p.get("Code") or ""): p for p in objects.products(ctx.bas)}
-    profile = ctx.config.systems.bas.profile
+    profile = ctx.accounting.tax_code_kind
     problems: list[Problem] = []
     groups: dict[int, Item] = {}
     for row in rows:
@@ -65,34 +67,33 @@ def write_deals(ctx: FlowContext, items: list[Item], run: Run) -> None:
             continue
         if existing is None:
             run.count("invoices created")
-        ref, number = str(made["Ref_Key"]), str(made["Number"])
-        if not made.get("Posted"):
-            ctx.bas.post("invoice", ref)
-        noted(ctx, run, ("deal", deal_id), item, {"invoice": number, "new": existing is None})
+        if not made.posted:
+            ctx.accounting.invoices.post(made.ref)
+        result = {"invoice": made.number, "new": existing is None}
+        noted(ctx, run, ("deal", deal_id), item, result)
 
 
-def _compare(run: Run, deal_id: str, item: Item, existing: Record) -> None:
+def _compare(run: Run, deal_id: str, item: Item, existing: Invoice) -> None:
     """An invoice is never changed from a file (BAS owns it); a different total is reported."""
     total = sum((r.values["quantity"] * r.values["price"] for r in item.rows), Decimal(0))
-    have = Decimal(str(existing.get("СуммаДокумента") or 0))
-    if have != total.quantize(objects.CENT):
+    have = existing.total
+    if have != total.quantize(CENT):
         run.count("invoices differing")
         run.errors.append(
-            f"deal {deal_id}: invoice {existing.get('Number')} exists with total {have}, the "
+            f"deal {deal_id}: invoice {existing.number} exists with total {have}, the "
             f"file's rows {', '.join(map(str, item.numbers))} total {total}; the invoice is "
             "not changed (BAS owns it): correct it in BAS or the deal in the CRM"
         )
 
 
-def _existing_invoice(ctx: FlowContext, deal_id: str) -> Record | None:
+def _existing_invoice(ctx: FlowContext, deal_id: str) -> Invoice | None:
     recorded = ctx.done(f"invoice:deal:{deal_id}")
-    found = (
-        ctx.bas.get("invoice", recorded.external_id) if recorded and recorded.external_id else None
-    )
+    invoices = ctx.accounting.invoices
+    found = invoices.get(recorded.external_id) if recorded and recorded.external_id else None
     return found or invoice.find_existing(ctx, deal_id)  # the middleware's own lookups
 
 
-def _create_invoice(ctx: FlowContext, deal_id: str, item: Item) -> Record | None:
+def _create_invoice(ctx: FlowContext, deal_id: str, item: Item) -> Invoice | None:
     first = item.rows[0].values
     total = sum((r.values["quantity"] * r.values["price"] for r in item.rows), Decimal(0))
     counterparty = clients.ensure_counterparty(ctx, client_of(ctx, first), deal_total=total)
@@ -100,21 +101,20 @@ def _create_invoice(ctx: FlowContext, deal_id: str, item: Item) -> Record | None
         return None  # a rule of the clients flow said no (its decision is in the trace)
     catalog: dict[str, Record] = item.data["catalog"]
     lines = [_line(catalog[r.values["product_code"]], r.values) for r in item.rows]
-    header = invoice.invoice_header(ctx, deal_id, str(first.get("title") or ""), counterparty)
-    created = objects.create_invoice(ctx.bas, header, lines, ref=ref_for("invoice", deal_id))
-    ctx.record(f"invoice:deal:{deal_id}", "bas", str(created["Ref_Key"]), number=created["Number"])
-    ctx.link("invoice", deal_id, str(created["Ref_Key"]))
+    deal = Deal(deal_id, str(first.get("title") or ""), total, "", None, None)
+    created = ctx.accounting.invoices.create(invoice.new_invoice(ctx, deal, counterparty, lines))
+    ctx.record(f"invoice:deal:{deal_id}", ctx.accounting.system, created.ref, number=created.number)
+    ctx.link("invoice", deal_id, created.ref)
     inputs = {"rows": len(lines), "deal_total": str(total), "counterparty": counterparty}
-    ctx.decide(FLOW, "create invoice", inputs, created["Number"], entity=("deal", deal_id))
+    ctx.decide(FLOW, "create invoice", inputs, created.number, entity=("deal", deal_id))
     return created
 
 
-def _line(product: Record, values: dict[str, Any]) -> objects.Line:
-    return objects.Line(
-        product=str(product["Ref_Key"]),
-        quantity=values["quantity"],
-        price=values["price"],
-        vat_rate=str(product.get("СтавкаНДС") or "БезНДС"),
-        service=bool(product.get("Услуга")),
-        text=str(values.get("product") or product.get("Description") or ""),
+def _line(product: Record, values: dict[str, Any]) -> InvoiceLine:
+    name = str(product.get("Description") or "")
+    return InvoiceLine(
+        Product(str(product["Ref_Key"]), name, product),
+        values["quantity"],
+        values["price"],
+        str(values.get("product") or name),
     )

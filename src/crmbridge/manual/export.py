@@ -15,23 +15,21 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from crmbridge import markers
 from crmbridge.config.expressions import Expression
 from crmbridge.connectors.base import Record
+from crmbridge.connectors.bitrix24.crm import tax_requisite
 from crmbridge.connectors.onec import objects
 from crmbridge.connectors.onec.payments import paid_amount
 from crmbridge.errors import ConfigError
-from crmbridge.flows import catalog, clients
 from crmbridge.flows.context import FlowContext
 from crmbridge.manual.layouts import What
 from crmbridge.manual.runlog import Run
-
-MARKER = re.compile(r"\[crm:deal:(\d+)\]")
 
 
 def rows(
@@ -52,7 +50,7 @@ def _keep(ctx: FlowContext, where: Expression | None, inputs: dict[str, Any]) ->
 def _with_tax_code(ctx: FlowContext, requisites: list[Record]) -> tuple[Record, str]:
     """The requisite and tax code the clients flow would take (the same rule, so an export
     never shows another code than the flow matches by); the first requisite and "" if none."""
-    found = clients.tax_requisite(requisites, ctx.config.systems.bas.profile)
+    found = tax_requisite(requisites, ctx.accounting.tax_code_kind)
     return found if found is not None else (next(iter(requisites), {}), "")
 
 
@@ -73,8 +71,8 @@ def _deals(
     flow = ctx.config.flows.issue_invoice
     stage = flow.invoice_stage if flow is not None else "PREPAYMENT_INVOICE"
     codes = _bas_codes(ctx)
-    for deal in ctx.crm.iterate("deal", {"STAGE_ID": stage, **_modified_since(since)}):
-        bundle = ctx.crm.deals.bundle(str(deal["ID"]))
+    for deal in ctx.bitrix24.iterate("deal", {"STAGE_ID": stage, **_modified_since(since)}):
+        bundle = ctx.bitrix24.deals.bundle(str(deal["ID"]))
         company = bundle["company"] or {}
         requisite, tax_code = _with_tax_code(ctx, list(bundle["requisites"]))
         inputs = {"deal": bundle["deal"], "company": company, "requisite": requisite}
@@ -106,7 +104,7 @@ def _bas_codes(ctx: FlowContext) -> dict[str, str]:
     by_ref = {str(p["Ref_Key"]): str(p.get("Code") or "") for p in objects.products(ctx.bas)}
     return {
         str(p["ID"]): by_ref[str(p["XML_ID"])]
-        for p in ctx.crm.iterate("product")
+        for p in ctx.bitrix24.iterate("product")
         if str(p.get("XML_ID") or "") in by_ref
     }
 
@@ -114,8 +112,8 @@ def _bas_codes(ctx: FlowContext) -> dict[str, str]:
 def _companies(
     ctx: FlowContext, run: Run, since: date | None, where: Expression | None
 ) -> Iterator[list[Any]]:
-    for company in ctx.crm.iterate("company", _modified_since(since)):
-        full = ctx.crm.companies.with_requisites(str(company["ID"]))
+    for company in ctx.bitrix24.iterate("company", _modified_since(since)):
+        full = ctx.bitrix24.companies.with_requisites(str(company["ID"]))
         requisite, tax_code = _with_tax_code(ctx, list(full["REQUISITES"]))
         if not _keep(ctx, where, {"company": full, "requisite": requisite}):
             continue
@@ -131,7 +129,7 @@ def _companies(
 def _products(
     ctx: FlowContext, run: Run, since: date | None, where: Expression | None
 ) -> Iterator[list[Any]]:
-    prices = objects.prices(ctx.bas, catalog.price_type(ctx))
+    prices = ctx.accounting.catalog.prices()
     for product in objects.products(ctx.bas):
         price = prices.get(str(product["Ref_Key"]), Decimal(0))
         if product.get("DeletionMark") or not _keep(
@@ -152,7 +150,7 @@ def _invoices(
 ) -> Iterator[list[Any]]:
     parties: dict[str, Record] = {}
     for invoice in ctx.bas.iterate("invoice", {"DeletionMark": False}):
-        found = MARKER.search(str(invoice.get("Комментарий") or ""))
+        found = markers.deal_in(str(invoice.get("Комментарий") or ""))
         day = _day(invoice.get("Date"))
         if found is None or (since is not None and (day is None or day < since)):
             continue
@@ -163,11 +161,11 @@ def _invoices(
         if key not in parties:
             parties[key] = ctx.bas.get("counterparty", key) or {}
         party = parties[key]
-        run.touched("deal", found.group(1))
+        run.touched("deal", found)
         yield [
             invoice.get("Number"),
             day,
-            int(found.group(1)),
+            int(found),
             party.get("Description"),
             party.get(ctx.bas.profile.tax_code_field),
             Decimal(str(invoice.get("СуммаДокумента") or 0)),

@@ -27,12 +27,14 @@ from crmbridge.config.model import Config, Side
 from crmbridge.connectors.onec import objects
 from crmbridge.errors import ConfigError
 from crmbridge.flows import clients, invoice, payments
-from crmbridge.flows.context import FlowContext, ref_for
+from crmbridge.flows.context import FlowContext
+from crmbridge.flows.ports import Invoice
 from crmbridge.manual import deals, sheets
 from crmbridge.manual.items import FLOW, Found, Item, client_of, noted
 from crmbridge.manual.layouts import Layout, Problem, Row, parse, recognise
 from crmbridge.manual.runlog import Run
 from crmbridge.manual.sheets import CellError, Table
+from crmbridge.markers import ref_for
 from crmbridge.taxcodes import tax_code_problem
 
 
@@ -110,7 +112,7 @@ def write(ctx: FlowContext, checked: Checked, run: Run) -> None:
 
 # companies → counterparties -----------------------------------------------------------------------
 def _check_companies(ctx: FlowContext, rows: list[Row]) -> Found:
-    profile = ctx.config.systems.bas.profile
+    profile = ctx.accounting.tax_code_kind
     found = Found([], [])
     for row in rows:
         code, company = row.values["tax_code"], f"company {row.values['company_id']}"
@@ -131,17 +133,17 @@ def _write_companies(ctx: FlowContext, items: list[Item], run: Run) -> None:
     for item in items:
         values = item.rows[0].values
         client = client_of(ctx, values)
-        before = ctx.bas_ref("client", client.company_id)
+        before = ctx.bas_ref("client", client.id)
         ref = clients.ensure_counterparty(ctx, client)
         if ref is None:
             run.count("refused by a rule")
         elif before:
             run.count("counterparties already linked")
-        elif ref == ref_for("client", client.company_id):
+        elif ref == ref_for("client", client.id):
             run.count("counterparties created")
         else:
             run.count("counterparties matched by tax code")
-        noted(ctx, run, ("company", client.company_id), item, {"counterparty": ref})
+        noted(ctx, run, ("company", client.id), item, {"counterparty": ref})
 
 
 # products → CRM ----------------------------------------------------------------------------------
@@ -167,8 +169,8 @@ def _write_products(ctx: FlowContext, items: list[Item], run: Run) -> None:
     if not values:
         return
     ctx.guard("product", "bas", sorted({k for v in values for k in v}))
-    known = ctx.crm.catalog.find_ids(str(v.get("XML_ID") or "") for v in values)
-    ids = ctx.crm.upsert_products(values, existing=known)  # one lookup, counted and reused
+    known = ctx.bitrix24.catalog.find_ids(str(v.get("XML_ID") or "") for v in values)
+    ids = ctx.bitrix24.upsert_products(values, existing=known)  # one lookup, counted and reused
     for item, crm_id in zip(items, ids, strict=True):
         ctx.link("product", crm_id, str(item.data["bas"]["Ref_Key"]))
     run.count("products created", len(values) - len(known))
@@ -186,7 +188,7 @@ def _write_products(ctx: FlowContext, items: list[Item], run: Run) -> None:
 def _check_invoices(ctx: FlowContext, rows: list[Row]) -> Found:
     problems, items = [], []
     for row in rows:
-        deal = ctx.crm.get("deal", str(row.values["deal_id"]))
+        deal = ctx.crm.deals.get(str(row.values["deal_id"]))
         if deal is None:
             message = f"unknown deal: the CRM has no deal {row.values['deal_id']}"
             problems.append(Problem(row.number, "Угода №", message))
@@ -199,11 +201,12 @@ def _write_invoices(ctx: FlowContext, items: list[Item], run: Run) -> None:
     for item in items:
         values, deal = item.rows[0].values, item.data["deal"]
         total, paid = values["total"], values["paid"]
-        bas_invoice = {"Number": values["number"], "СуммаДокумента": total}
-        state = payments.state_of(bas_invoice, paid)
-        changed = invoice.write_deal_fields(ctx, deal, bas_invoice, paid=paid, state=state)
+        fields = {"Number": values["number"], "СуммаДокумента": total}
+        from_file = Invoice("", str(values["number"]), None, total, True, "", fields)
+        state = payments.state_of(from_file, paid)
+        changed = invoice.write_deal_fields(ctx, deal, from_file, paid=paid, state=state)
         run.count("deals updated" if changed else "deals unchanged")
-        noted(ctx, run, ("deal", str(deal["ID"])), item, {"changed": changed, "state": state})
+        noted(ctx, run, ("deal", deal.id), item, {"changed": changed, "state": state})
 
 
 Check = Callable[[FlowContext, list[Row]], Found]

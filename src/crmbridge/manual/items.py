@@ -6,8 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from crmbridge.flows import clients
+from crmbridge.connectors.bitrix24.crm import TAX_FIELDS
+from crmbridge.connectors.bitrix24.crm import client_of as bitrix24_client
 from crmbridge.flows.context import FlowContext
+from crmbridge.flows.ports import Client
 from crmbridge.manual.layouts import Problem, Row
 from crmbridge.manual.runlog import Run
 
@@ -45,9 +47,12 @@ def noted(ctx: FlowContext, run: Run, entity: tuple[str, str], item: Item, resul
     ctx.decide(FLOW, f"import {run.path.name}", inputs, result, entity=entity)
 
 
-def client_of(ctx: FlowContext, values: dict[str, Any]) -> clients.Client:
+def client_of(ctx: FlowContext, values: dict[str, Any]) -> Client:
     """The CRM records the `client` mapping reads, rebuilt from the file's columns."""
     company = {"ID": str(values["company_id"]), "TITLE": values["company"]}
-    field = "RQ_INN" if ctx.config.systems.bas.profile == "bp30" else "RQ_EDRPOU"
-    requisite = {field: values["tax_code"], "RQ_COMPANY_FULL_NAME": values.get("full_name") or ""}
-    return clients.Client(company, requisite, values["tax_code"])
+    kind = ctx.accounting.tax_code_kind
+    requisite = {
+        TAX_FIELDS[kind]: values["tax_code"],
+        "RQ_COMPANY_FULL_NAME": values.get("full_name") or "",
+    }
+    return bitrix24_client(company, [requisite], kind)

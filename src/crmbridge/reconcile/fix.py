@@ -16,6 +16,8 @@ from decimal import Decimal
 from typing import Any
 
 from crmbridge.connectors.bitrix24.batch import Command, chunks
+from crmbridge.connectors.bitrix24.crm import client_of, deal_of
+from crmbridge.connectors.onec.accounting import invoice_of
 from crmbridge.errors import CrmbridgeError
 from crmbridge.flows import clients, invoice
 from crmbridge.flows.context import FlowContext
@@ -62,13 +64,17 @@ def fix(ctx: FlowContext, pairs: list[Pair], split: Split) -> Fixed:
 def _one(ctx: FlowContext, pair: Pair, stale: dict[str, Any]) -> None:
     if pair.entity == "clients":
         p = pair.payload
-        client = clients.Client(p["company"], p["requisite"], str(p["tax_code"]))
+        client = client_of(p["company"], [p["requisite"]], ctx.accounting.tax_code_kind)
         clients.ensure_counterparty(ctx, client, deal_total=Decimal(str(p["deal_total"])))
         _decide(ctx, pair, stale, ("company", str(pair.crm_id)))
     elif pair.entity == "invoices" and pair.actual is not None:
         p = pair.payload
         invoice.write_deal_fields(
-            ctx, dict(pair.actual), p["invoice"], paid=p["paid"], state=str(p["state"])
+            ctx,
+            deal_of(dict(pair.actual)),
+            invoice_of(p["invoice"]),
+            paid=p["paid"],
+            state=str(p["state"]),
         )
         _decide(ctx, pair, stale, ("deal", str(pair.crm_id)))
 
@@ -82,7 +88,7 @@ def _products(ctx: FlowContext, todo: list[tuple[Pair, dict[str, Any]]], errors:
     }
     done = 0
     for part in chunks(commands):
-        answer = ctx.crm.rest.batch(part)
+        answer = ctx.bitrix24.rest.batch(part)
         for name in part:
             pair, stale = updates[name]
             if name in answer.errors:
@@ -92,7 +98,7 @@ def _products(ctx: FlowContext, todo: list[tuple[Pair, dict[str, Any]]], errors:
             done += 1
     missing = [(p, s) for p, s in todo if p.crm_id is None]
     if missing:
-        ids = ctx.crm.upsert_products([_wire(s) for _, s in missing])
+        ids = ctx.crm.products.upsert([_wire(s) for _, s in missing])
         for (pair, stale), crm_id in zip(missing, ids, strict=True):
             ctx.link("product", crm_id, str(pair.bas_ref))
             _decide(ctx, pair, stale, ("product", crm_id))

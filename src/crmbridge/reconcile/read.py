@@ -19,8 +19,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from crmbridge import markers
 from crmbridge.connectors.base import Record
-from crmbridge.connectors.onec import objects
+from crmbridge.connectors.bitrix24.crm import deal_of as deal_of_record
+from crmbridge.connectors.bitrix24.crm import tax_requisite
+from crmbridge.connectors.onec.accounting import invoice_of
 from crmbridge.connectors.onec.profile import (
     COUNTERPARTIES,
     INVOICES,
@@ -28,8 +31,7 @@ from crmbridge.connectors.onec.profile import (
     PRODUCTS,
     RECEIPTS,
 )
-from crmbridge.flows import catalog, payments
-from crmbridge.flows.clients import tax_requisite
+from crmbridge.flows import payments
 from crmbridge.flows.context import FlowContext
 from crmbridge.flows.invoice import deal_field_values
 from crmbridge.flows.rules import CompiledMapping
@@ -37,7 +39,6 @@ from crmbridge.reconcile.bulk import bas_all, crm_list, rows_of
 from crmbridge.reconcile.compare import Pair
 from crmbridge.store import links
 
-MARKER = re.compile(r"\[crm:deal:(\d+)\]")
 _PRICE = re.compile(r"\bprice\b")
 
 
@@ -51,7 +52,7 @@ class Reader:
 
     def deals(self) -> list[Record]:
         if self._deals is None:
-            self._deals = crm_list(self.ctx.crm.rest, "crm.deal.list", select=("*", "UF_*"))
+            self._deals = crm_list(self.ctx.bitrix24.rest, "crm.deal.list", select=("*", "UF_*"))
         return self._deals
 
     def mapping(self, name: str) -> CompiledMapping | None:
@@ -76,7 +77,9 @@ def products(reader: Reader) -> list[Pair]:
     with ThreadPoolExecutor(1, thread_name_prefix="reconcile-crm") as pool:
         # The portal's list and BAS's catalog are read at the same time.
         call = contextvars.copy_context()  # the run's correlation id names these exchanges too
-        listed = pool.submit(call.run, crm_list, ctx.crm.rest, "crm.product.list", select=select)
+        listed = pool.submit(
+            call.run, crm_list, ctx.bitrix24.rest, "crm.product.list", select=select
+        )
         prices = _prices(ctx)
         owned = [p for p in bas_all(ctx.bas, PRODUCTS) if not p.get("IsFolder")]
         crm = {str(r["ID"]): r for r in listed.result()}
@@ -108,7 +111,7 @@ def products(reader: Reader) -> list[Pair]:
 
 
 def _prices(ctx: FlowContext) -> dict[str, Decimal]:
-    return objects.prices(ctx.bas, catalog.price_type(ctx))
+    return ctx.accounting.catalog.prices()
 
 
 def _first_known(records: dict[str, Record], *candidates: str | None) -> str | None:
@@ -130,11 +133,11 @@ def clients(reader: Reader) -> list[Pair]:
     linked = links.all_for(ctx.db, "client")
     totals = _deal_totals(reader.deals())
     requisites = _requisites(ctx)
-    companies = crm_list(ctx.crm.rest, "crm.company.list", select=("*", "UF_*"))
+    companies = crm_list(ctx.bitrix24.rest, "crm.company.list", select=("*", "UF_*"))
     pairs, skipped = [], 0
     for company in companies:
         company_id = str(company["ID"])
-        found = tax_requisite(requisites.get(company_id, []), ctx.config.systems.bas.profile)
+        found = tax_requisite(requisites.get(company_id, []), ctx.accounting.tax_code_kind)
         if found is None:
             skipped += 1
             continue
@@ -167,7 +170,7 @@ def clients(reader: Reader) -> list[Pair]:
 
 def _requisites(ctx: FlowContext) -> dict[str, list[Record]]:
     found: dict[str, list[Record]] = defaultdict(list)
-    for r in crm_list(ctx.crm.rest, "crm.requisite.list", filters={"ENTITY_TYPE_ID": 4}):
+    for r in crm_list(ctx.bitrix24.rest, "crm.requisite.list", filters={"ENTITY_TYPE_ID": 4}):
         found[str(r.get("ENTITY_ID"))].append(r)
     return dict(found)
 
@@ -196,15 +199,20 @@ def invoices(reader: Reader) -> list[Pair]:
     pairs, seen = [], set()
     for invoice in bas_all(ctx.bas, INVOICES, where="DeletionMark eq false"):
         ref = str(invoice["Ref_Key"])
-        marked = MARKER.search(str(invoice.get("Комментарий") or ""))
-        deal_id = deal_of.get(ref) or (marked.group(1) if marked else None)
+        deal_id = deal_of.get(ref) or markers.deal_in(str(invoice.get("Комментарий") or ""))
         if deal_id is None:
             continue  # not issued from the CRM
         seen.add(deal_id)
         amount = paid.get(ref, Decimal(0))
-        state = payments.state_of(invoice, amount)
+        state = payments.state_of(invoice_of(invoice), amount)
         deal = deals.get(deal_id)
-        expected = deal_field_values(ctx, deal or {}, invoice, paid=amount, state=state)
+        expected = deal_field_values(
+            ctx,
+            deal_of_record(deal or {"ID": deal_id}),
+            invoice_of(invoice),
+            paid=amount,
+            state=state,
+        )
         pairs.append(
             Pair(
                 "invoices", str(invoice.get("Number") or ref), "bas", deal_id, ref,

@@ -41,6 +41,7 @@ CALLED = (
     "crm.category.list",
     "crm.status.list",
     "crm.timeline.comment.add",
+    "crm.timeline.comment.list",
     "tasks.task.add",
     "tasks.task.list",
     "event.bind",

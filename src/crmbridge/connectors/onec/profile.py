@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from crmbridge.connectors.onec import query
 from crmbridge.connectors.onec.metadata import Metadata, Problem
@@ -100,6 +100,8 @@ class ReferenceLink:
 class Profile:
     name: str
     tax_code_field: str
+    # edrpou: a Ukrainian ЄДРПОУ or РНОКПП; inn: the ИНН of 1С:Бухгалтерия 3.0
+    tax_code_kind: Literal["edrpou", "inn"]
     goods_section: str
     services_section: str
     payment_link: PaymentLink
@@ -130,6 +132,7 @@ PROFILES: Mapping[str, Profile] = {
     "bas-buh": Profile(
         name="bas-buh",
         tax_code_field="КодПоЕДРПОУ",
+        tax_code_kind="edrpou",
         goods_section="Товары",
         services_section="Услуги",
         payment_link=CompositeLink(),
@@ -138,6 +141,7 @@ PROFILES: Mapping[str, Profile] = {
     "bp30": Profile(
         name="bp30",
         tax_code_field="ИНН",
+        tax_code_kind="inn",
         goods_section="Товары",
         services_section="Товары",
         payment_link=ReferenceLink(),
