@@ -64,8 +64,13 @@ def test_installed_by_the_portal_it_issues_and_closes_an_invoice_across_a_token_
             portal.oauth.expire_access_tokens()  # an hour passes for every access token
             sandbox.bas.record_payment(invoice["Ref_Key"], Decimal(str(invoice["СуммаДокумента"])))
             wait_for(lambda: portal.deal(DEAL)["STAGE_ID"] == "UC_PAID", timeout=60, what="paid")
-            tasks = portal.call("tasks.task.list", {"filter": {"UF_CRM_TASK": f"D_{DEAL}"}})
-            assert len(tasks["tasks"]) == 1
+
+            def tasks() -> list[object]:  # the task comes right after the stage, not with it
+                found = portal.call("tasks.task.list", {"filter": {"UF_CRM_TASK": f"D_{DEAL}"}})
+                return list(found["tasks"])
+
+            wait_for(lambda: len(tasks()) > 0, timeout=60, what="the rep's task")
+            assert len(tasks()) == 1
 
     assert portal.oauth.refreshes == 1  # one renewal for the serve process and its worker
     db = open_database(db_url)
