@@ -34,8 +34,19 @@ _WRITABLE_LISTS = ("UF_CRM_TASK", "UF_TASK_WEBDAV_FILES")
 
 
 def _camel(record: dict[str, Any], select: list[str] | None = None) -> dict[str, Any]:
-    wanted = {s.upper() for s in select or []} - {"*"}
-    out = {_CAMEL[k]: v for k, v in record.items() if not wanted or k in wanted or k == "ID"}
+    """The task as the portal answers it: all of it after an add (the recorded answer carries
+    ufCrmTask); on a read, the fields `select` names, or with no select or "*" every standard
+    field, user fields (UF_CRM_TASK…) only when named (tasks.task.get: "user fields and the CRM
+    binding UF_CRM_TASK must be named in SELECT")."""
+    wanted = {s.upper() for s in select or []}
+    every = not wanted or "*" in wanted
+    if select is None:
+        wanted = set(record)
+    out = {
+        _CAMEL[k]: v
+        for k, v in record.items()
+        if k == "ID" or k in wanted or (every and not k.startswith("UF_"))
+    }
     out["group"] = []  # the portal adds the group object (empty without a group)
     return out
 
@@ -79,14 +90,14 @@ def get(ctx: Context, params: dict[str, Any]) -> Reply:
     record = ctx.portal.table("task").get(tid or 0)
     if record is None:
         raise RestError("ERROR_CORE", "Задачу не знайдено або доступ заборонено")  # [assumption]
-    return Reply({"task": _camel(record, param(params, "select"))})
+    return Reply({"task": _camel(record, param(params, "select") or [])})
 
 
 def list_(ctx: Context, params: dict[str, Any]) -> Reply:
     select = param(params, "select")
     query = {k: v for k, v in params.items() if k.lower() != "select"}
     found = list_query(ctx.portal.table("task").values(), query)
-    items = [_camel(r, select if isinstance(select, list) else None) for r in found.items]
+    items = [_camel(r, select if isinstance(select, list) else []) for r in found.items]
     return Reply({"tasks": items}, found.total, found.next)
 
 
