@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from crmbridge.app import Application
 from crmbridge.clock import FakeClock
 from crmbridge.config.load import load_config
+from crmbridge.queue.scheduler import poller_job
 from crmbridge.queue.worker import Worker, WorkerSettings
 from crmbridge.store import jobs as q
 from crmbridge.store.database import open_database
@@ -82,10 +83,10 @@ def test_any_interleaving_for_one_deal_ends_consistent(plan: list[tuple[str, Any
                     if due > 0:
                         sandbox.bas.record_payment(ref, (due * arg).quantize(Decimal("0.01")))
             else:
-                enqueue(NewJob("poll-payments", lock_key="poller:payments", coalesce=True))
+                enqueue(poller_job("poll-payments"))
         # Quiet at last: the latest state is delivered and everything is processed.
         enqueue(NewJob("deal-changed", {"id": str(DEAL)}, lock_key=f"deal:{DEAL}", coalesce=True))
-        enqueue(NewJob("poll-payments", lock_key="poller:payments", coalesce=True))
+        enqueue(poller_job("poll-payments"))
         for _ in range(30):
             if not worker.run_once(limit=10):
                 break

@@ -13,6 +13,7 @@ from decimal import Decimal
 import httpx
 
 from crmbridge.app import Application
+from crmbridge.queue.scheduler import poller_job
 from crmbridge.sandbox.bas.sandbox import PASSWORD, USER
 from crmbridge.sandbox.server import Sandbox
 from crmbridge.store import cursors
@@ -59,18 +60,18 @@ def test_a_payment_dated_ten_days_back_moves_the_deal_to_paid_with_one_task(
     invoice = _issue(sandbox, app, db, DEAL)
     other = _issue(sandbox, app, db, OTHER)
     sandbox.bas.record_payment(str(other["Ref_Key"]))  # today's statement: the poll moves on
-    enqueue(db, NewJob("poll-payments", lock_key="poller:poll-payments", coalesce=True))
+    enqueue(db, poller_job("poll-payments"))
     drain(app, db)
     assert sandbox.bitrix24.deal(OTHER)["STAGE_ID"] == "UC_PAID"
     since = datetime.fromisoformat(cursors.get(db, "bas:payments")["payment"]["since"])
     assert since.date() == datetime.now().date()
 
     _enter_bank_statement(sandbox, invoice, datetime.now() - timedelta(days=10))
-    enqueue(db, NewJob("poll-payments", lock_key="poller:poll-payments", coalesce=True))
+    enqueue(db, poller_job("poll-payments"))
     drain(app, db)
     assert sandbox.bitrix24.deal(DEAL)["STAGE_ID"] == "PREPAYMENT_INVOICE"  # the poll missed it
 
-    enqueue(db, NewJob("sweep-payments", lock_key="poller:sweep-payments", coalesce=True))
+    enqueue(db, poller_job("sweep-payments"))
     drain(app, db)
     deal = sandbox.bitrix24.deal(DEAL)
     assert deal["STAGE_ID"] == "UC_PAID"
@@ -93,7 +94,7 @@ def test_the_sweep_reads_only_the_open_invoices(
         drain(app, db)
     assert sandbox.bitrix24.deal(DEAL)["STAGE_ID"] == "UC_PAID"
     sandbox.control.reset_stats()
-    enqueue(db, NewJob("sweep-payments", lock_key="poller:sweep-payments", coalesce=True))
+    enqueue(db, poller_job("sweep-payments"))
     drain(app, db)
     # The paid invoice left the open set: the sweep asks BAS nothing.
     assert sandbox.control.stats()["bas"]["requests"] == 0

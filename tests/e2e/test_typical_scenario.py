@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from crmbridge.app import Application
+from crmbridge.queue.scheduler import poller_job
 from crmbridge.queue.worker import Worker, WorkerSettings
 from crmbridge.sandbox.server import Sandbox
 from crmbridge.store import jobs as q
@@ -60,14 +61,14 @@ def test_invoice_pdf_payment_paid_stage_and_task(
 
     total = Decimal(str(invoice["СуммаДокумента"]))
     sandbox.bas.record_payment(invoice["Ref_Key"], total - Decimal("100.00"))
-    enqueue(db, NewJob("poll-payments", lock_key="poller:payments", coalesce=True))
+    enqueue(db, poller_job("poll-payments"))
     drain(app, db)
     deal = sandbox.bitrix24.deal(DEAL)
     assert deal["UF_CRM_PAYMENT_STATUS"] == "Частково оплачено"
     assert deal["STAGE_ID"] == "PREPAYMENT_INVOICE"
 
     sandbox.bas.record_payment(invoice["Ref_Key"], Decimal("100.00"))
-    enqueue(db, NewJob("poll-payments", lock_key="poller:payments", coalesce=True))
+    enqueue(db, poller_job("poll-payments"))
     drain(app, db)
     deal = sandbox.bitrix24.deal(DEAL)
     assert deal["UF_CRM_PAYMENT_STATUS"] == "Оплачено"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,13 @@ from crmbridge.store.jobs import NewJob
 log = logging.getLogger("crmbridge.scheduler")
 
 
+def poller_job(flow: str, payload: Mapping[str, Any] | None = None) -> NewJob:
+    """The job of a poller, whoever asks for it (the schedule, a push, a person): one lock key
+    per poller, so two polls never move the same cursor at once, and a waiting poll absorbs the
+    next request."""
+    return NewJob(flow, dict(payload or {}), lock_key=f"poller:{flow}", coalesce=True)
+
+
 @dataclass(frozen=True)
 class Periodic:
     flow: str
@@ -31,7 +38,7 @@ class Periodic:
     payload: dict[str, Any] = field(default_factory=dict)
 
     def job(self) -> NewJob:
-        return NewJob(self.flow, dict(self.payload), lock_key=f"poller:{self.flow}", coalesce=True)
+        return poller_job(self.flow, self.payload)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from crmbridge.connectors.base import ChangedEvent, WebhookRejected
 from crmbridge.connectors.bitrix24 import events as b24_events
 from crmbridge.connectors.onec import webhooks as bas_webhooks
 from crmbridge.flows import jobs as flow_jobs
+from crmbridge.queue.scheduler import poller_job
 from crmbridge.store import inbox
 from crmbridge.store.database import Database
 from crmbridge.store.group_commit import GroupCommit
@@ -143,7 +144,7 @@ def router(intake: Intake) -> APIRouter:
             events = bas_webhooks.parse(intake.bas_secret, body, request.headers, intake.clock)
         except WebhookRejected as exc:
             return JSONResponse({"error": exc.message}, status_code=exc.status)
-        return JSONResponse(await _accept(intake, events, _bas_jobs))
+        return JSONResponse(await _accept(intake, events, bas_jobs))
 
     return api
 
@@ -163,9 +164,9 @@ async def _verified(intake: Intake, parse: Callable[[str | None], T]) -> T:
         return parse(fresh)
 
 
-def _bas_jobs(event: ChangedEvent) -> list[NewJob]:
+def bas_jobs(event: ChangedEvent) -> list[NewJob]:
     if event.entity_kind == "payment":  # a push replaces the wait for the next poll
-        return [NewJob("poll-payments", lock_key="poller:payments", coalesce=True)]
+        return [poller_job("poll-payments")]
     return []
 
 
