@@ -1,7 +1,8 @@
 """Wiring: one function turns a loaded config into the running parts (procrastinate's App).
 
-Nothing here runs at import; `Application` holds the shared httpx client, the connectors (built
-on first use, since BAS's $metadata is read when its connector starts) and the flow handlers.
+Nothing here runs at import; `Application` holds the shared httpx client, the two ports (built
+on first use by the systems the config's `type`s name, crmbridge.systems: BAS reads its
+`$metadata` when its port is built) and the flow handlers.
 """
 
 from __future__ import annotations
@@ -11,22 +12,13 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from crmbridge import systems
 from crmbridge.clock import Clock, SystemClock
-from crmbridge.config.model import BasSystem, Bitrix24System, Config, InvoiceFlow
-from crmbridge.connectors.bitrix24 import (
-    Bitrix24Connector,
-    DatabaseTokenStore,
-    connect,
-    connect_app,
-)
-from crmbridge.connectors.bitrix24.crm import Bitrix24Crm
-from crmbridge.connectors.http import ExchangeRecorder, JournalRecorder
-from crmbridge.connectors.onec import wiring as bas
-from crmbridge.connectors.onec.accounting import BasAccounting
-from crmbridge.connectors.ratelimit import bas_limiter, bitrix24_limiter
-from crmbridge.errors import ConfigError
+from crmbridge.config.model import Config
+from crmbridge.connectors.http import JournalRecorder
 from crmbridge.flows import jobs
 from crmbridge.flows.context import FlowContext
+from crmbridge.flows.ports import Crm, TaxCodeKind
 from crmbridge.flows.rules import Rules, compile_rules
 from crmbridge.metrics import Metrics
 from crmbridge.queue.handlers import builtin_handlers
@@ -42,7 +34,7 @@ class Application:
     rules: Rules | None = None
     metrics: Metrics = field(default_factory=Metrics)  # this process's registry (/metrics)
     _client: httpx.Client | None = None
-    _crm: Bitrix24Connector | None = None
+    _crm: Crm | None = None
     _context: FlowContext | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -63,44 +55,29 @@ class Application:
                 self._context = self._build_context()
             return self._context
 
-    def bitrix24(self) -> Bitrix24Connector:
-        """The CRM connector alone (the install route needs it without BAS's)."""
+    def crm(self) -> Crm:
+        """The CRM's port alone (an install route needs it before BAS answers)."""
         with self._lock:
-            return self._bitrix24()
+            return self._crm_port()
 
-    def _bitrix24(self) -> Bitrix24Connector:
+    def wiring(self, tax_code_kind: TaxCodeKind = "edrpou") -> systems.Wiring:
+        recorder = JournalRecorder(self.db, self.metrics)
+        config, client, db, clock = self.config, self.client, self.db, self.clock
+        return systems.Wiring(config, client, db, clock, recorder, tax_code_kind)
+
+    def _crm_port(self) -> Crm:
         if self._crm is None:
-            self._crm = self._connect_bitrix24(self.config.systems.crm)
+            settings = self.config.systems.crm
+            accounting = systems.accounting(self.config.systems.bas.type)
+            kind = accounting.tax_code_kind(self.config.systems.bas)
+            self._crm = systems.crm(settings.type).connect(settings, self.wiring(kind))
         return self._crm
 
-    def _connect_bitrix24(self, crm: Bitrix24System) -> Bitrix24Connector:
-        recorder = JournalRecorder(self.db, self.metrics)
-        return bitrix24_connector(crm, self.client, db=self.db, clock=self.clock, recorder=recorder)
-
     def _build_context(self) -> FlowContext:
-        systems = self.config.systems
-        recorder = JournalRecorder(self.db, self.metrics)
-        connector = bas.connect(
-            bas_settings(systems.bas),
-            self.client,
-            recorder=recorder,
-            clock=self.clock,
-            limiter=bas_limiter(sessions=systems.bas.sessions),
-        )
-        invoice_flow = self.config.flows.issue_invoice or InvoiceFlow()
-        accounting = BasAccounting(
-            connector,
-            organisation=systems.bas.organisation,
-            price_type=systems.bas.price_type,
-            pdf=invoice_flow.pdf,
-        )
-        crm = Bitrix24Crm(
-            self._bitrix24(),
-            tax_code_kind=accounting.tax_code_kind,
-            attach=invoice_flow.attach,
-            pdf_field=invoice_flow.pdf_field,
-        )
+        settings = self.config.systems.bas
+        accounting = systems.accounting(settings.type).connect(settings, self.wiring())
         assert self.rules is not None
+        crm = self._crm_port()
         return FlowContext(crm, accounting, self.db, self.clock, self.config, self.rules)
 
     def handlers(self) -> dict[str, Handler]:
@@ -111,54 +88,3 @@ class Application:
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
-
-
-def bitrix24_connector(
-    crm: Bitrix24System,
-    client: httpx.Client,
-    *,
-    db: Database | None,
-    clock: Clock,
-    recorder: ExchangeRecorder | None,
-) -> Bitrix24Connector:
-    """The portal's connector for either way in: the inbound webhook, or the OAuth application
-    whose tokens the install route stored in `db` (`crmbridge check` passes no recorder)."""
-    limiter = bitrix24_limiter(rate=crm.rate, burst=crm.burst, processes=crm.processes)
-    if crm.auth == "oauth":
-        assert crm.client_id and crm.client_secret  # the config's validator saw to it
-        if db is None:
-            raise ConfigError("auth: oauth keeps the application's tokens in the database")
-        return connect_app(
-            client,
-            client_id=crm.client_id,
-            client_secret=crm.client_secret.get_secret_value(),
-            store=DatabaseTokenStore(db, clock),
-            limiter=limiter,
-            recorder=recorder,
-            oauth_server=crm.oauth_server,
-            portal=crm.portal,
-            clock=clock,
-        )
-    assert crm.webhook_url and crm.application_token
-    return connect(
-        client,
-        crm.webhook_url.get_secret_value(),
-        limiter=limiter,
-        recorder=recorder,
-        application_token=crm.application_token.get_secret_value(),
-        clock=clock,
-    )
-
-
-def bas_settings(system: BasSystem) -> bas.BasSettings:
-    """The connector's settings from the config's `systems.bas`."""
-    secret = system.webhook_secret.get_secret_value() if system.webhook_secret else None
-    return bas.BasSettings(
-        odata_url=system.odata_url,
-        user=system.user,
-        password=system.password.get_secret_value(),
-        profile=system.profile,
-        sessions=system.sessions,
-        webhook_secret=secret,
-        timeout=httpx.Timeout(system.timeout, connect=10),
-    )

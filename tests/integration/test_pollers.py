@@ -7,11 +7,11 @@ from sqlalchemy import func, select
 
 from crmbridge.clock import FakeClock
 from crmbridge.connectors.base import ChangedEvent
+from crmbridge.connectors.onec.hooks import bas_jobs
 from crmbridge.queue.scheduler import Periodic, Scheduler
 from crmbridge.store import jobs as q
 from crmbridge.store.database import Database
 from crmbridge.store.schema import jobs
-from crmbridge.web.hooks import bas_jobs
 
 
 def test_a_pushed_poll_and_a_scheduled_one_coalesce(db: Database, clock: FakeClock) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from crmbridge.config.load import ConfigProblems, load_config
-from crmbridge.config.model import Bitrix24System
+from crmbridge.connectors.bitrix24.settings import Bitrix24System
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sandbox.yaml"
 WEBHOOK_CRM = """    type: bitrix24

@@ -8,13 +8,12 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
+from crmbridge import systems
 from crmbridge.config.expressions import ENGINE_FUNCTIONS, compile_expression
 from crmbridge.config.load import LoadedConfig
 from crmbridge.config.locate import Located
 from crmbridge.config.model import Mapping
-from crmbridge.connectors.bitrix24.auth import Webhook
 from crmbridge.errors import ConfigError
 
 # What a mapping's expressions may read, by (entity, direction): the record(s) the built-in flow
@@ -148,29 +147,13 @@ def _functions(loaded: LoadedConfig) -> list[Located]:
     return problems
 
 
-ODATA_ROOT = "/odata/standard.odata/"
-
-
 def _urls(loaded: LoadedConfig) -> list[Located]:
-    """The systems' addresses, as far as they can be judged without calling them."""
-    systems, problems = loaded.config.systems, []
-    try:
-        if systems.crm.webhook_url is not None:  # auth: oauth checks its portal when loading
-            Webhook(systems.crm.webhook_url.get_secret_value())
-    except ConfigError as exc:  # its message never repeats the URL: the code is a password
-        problems.append(loaded.at(("systems", "crm", "webhook_url"), exc.message))
-    odata = systems.bas.odata_url
-    parts = urlsplit(odata)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        message = f"{odata!r} has no scheme: write http://… or https://…"
-        problems.append(loaded.at(("systems", "bas", "odata_url"), message))
-    elif not parts.path.endswith(ODATA_ROOT):
-        root = odata.rstrip("/") + ODATA_ROOT
-        message = (
-            f"{odata!r} is not the OData root of a publication: it ends with {ODATA_ROOT} "
-            f"(here {root})"
-        )
-        problems.append(loaded.at(("systems", "bas", "odata_url"), message))
+    """What each system's section says wrong without calling the system (its addresses)."""
+    problems = []
+    for side, section in systems.configured(loaded.config):
+        system = systems.of(side, section.type)
+        for path, message in system.problems(section):
+            problems.append(loaded.at(("systems", side, *path), message))
     return problems
 
 

@@ -7,10 +7,9 @@ flows run with which settings (`flows`).
 
 from __future__ import annotations
 
-from typing import Literal, Self
-from urllib.parse import urlsplit
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_core import PydanticCustomError
 
 Side = Literal["crm", "bas"]
@@ -28,87 +27,45 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-_BITRIX24_AUTH = {
-    "webhook": ("webhook_url", "application_token"),
-    "oauth": ("portal", "client_id", "client_secret"),
-}
+class SystemSettings(Strict):
+    """A system's section of the config (`systems.crm`, `systems.bas`): each system package
+    declares its own model (crmbridge.systems), chosen by `type`."""
+
+    type: str
 
 
-class Bitrix24System(Strict):
-    """A portal, reached through an inbound webhook (`auth: webhook`, the default) or as a local
-    OAuth application (`auth: oauth`), whose tokens arrive at the install route and are kept in
-    the database."""
-
-    type: Literal["bitrix24"] = "bitrix24"
-    auth: Literal["webhook", "oauth"] = "webhook"
-    webhook_url: SecretStr | None = None  # https://portal/rest/<user>/<code>/ — a password
-    application_token: SecretStr | None = None  # shown by the portal for the outgoing webhook
-    portal: str | None = None  # https://example.bitrix24.ua, for auth: oauth
-    client_id: str | None = None  # local.… from the local application's card
-    client_secret: SecretStr | None = None
-    oauth_server: str = "https://oauth.bitrix.info"  # the sandbox stands in for it in tests
-    rate: float = Field(default=2.0, gt=0, description="Requests per second (leaky bucket).")
-    burst: int = Field(default=50, ge=1)
-    timeout: float = Field(default=60.0, gt=0)
-    processes: int = Field(default=1, ge=1, description="Worker processes sharing this portal.")
-
-    @field_validator("portal", "oauth_server")
-    @classmethod
-    def _an_address(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        parts = urlsplit(value.strip())
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise PydanticCustomError(
-                "address", "an address such as https://example.bitrix24.ua is expected"
-            )
-        return value.strip().rstrip("/")
-
-    @model_validator(mode="after")
-    def _one_way_to_authenticate(self) -> Self:
-        mine = _BITRIX24_AUTH[self.auth]
-        other = "oauth" if self.auth == "webhook" else "webhook"
-        stray = [f for f in (*_BITRIX24_AUTH[other], "oauth_server") if f in self.model_fields_set]
-        stray = [f for f in stray if not (self.auth == "oauth" and f == "oauth_server")]
-        if stray:
-            raise PydanticCustomError(
-                "bitrix24_auth",
-                f"auth: {self.auth} takes {_listed(mine)}; "
-                f"{', '.join(stray)} belongs to auth: {other}",
-            )
-        missing = [f for f in mine if getattr(self, f) is None]
-        if missing:
-            raise PydanticCustomError(
-                "bitrix24_auth", f"auth: {self.auth} needs {', '.join(missing)}"
-            )
-        return self
+_DEFAULT_TYPES = {"crm": "bitrix24", "bas": "bas"}
 
 
-def _listed(names: tuple[str, ...]) -> str:
-    return ", ".join(names[:-1]) + " and " + names[-1]
+def _by_type(side: Literal["crm", "bas"], value: Any) -> Any:
+    """The section validated by its system's own model (errors keep the section's path)."""
+    if not isinstance(value, dict):
+        return value
+    from crmbridge import systems
 
-
-class BasSystem(Strict):
-    type: Literal["bas"] = "bas"
-    odata_url: str  # …/odata/standard.odata/
-    user: str
-    password: SecretStr
-    profile: Literal["bas-buh", "bp30"] = "bas-buh"
-    webhook_secret: SecretStr | None = None  # whsec_… for pushes signed by a BAS extension
-    sessions: int = Field(default=4, ge=1, description="Concurrent requests (sessions).")
-    timeout: float = Field(default=30.0, gt=0)
-    organisation: str | None = None  # our company's ЄДРПОУ; the only one when None
-    price_type: str | None = None  # Description of the price type that feeds the CRM
-
-    @field_validator("odata_url")
-    @classmethod
-    def _ends_with_slash(cls, value: str) -> str:
-        return value if value.endswith("/") else value + "/"
+    kind = str(value.get("type") or _DEFAULT_TYPES[side])
+    if (side, kind) not in systems.declared():
+        raise PydanticCustomError(
+            "system_type",
+            f"unknown type {kind!r}; known: {', '.join(systems.types(side))}",
+        )
+    model: type[SystemSettings] = systems.of(side, kind).settings
+    return model.model_validate(value)
 
 
 class Systems(Strict):
-    crm: Bitrix24System
-    bas: BasSystem
+    crm: SystemSettings
+    bas: SystemSettings
+
+    @field_validator("crm", mode="before")
+    @classmethod
+    def _crm(cls, value: Any) -> Any:
+        return _by_type("crm", value)
+
+    @field_validator("bas", mode="before")
+    @classmethod
+    def _bas(cls, value: Any) -> Any:
+        return _by_type("bas", value)
 
 
 class Ownership(Strict):

@@ -15,8 +15,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from crmbridge.app import bas_settings
-from crmbridge.clock import Clock
+from crmbridge.clock import Clock, SystemClock
 from crmbridge.config.load import LoadedConfig
 from crmbridge.config.locate import Located
 from crmbridge.connectors.onec import publication, wiring
@@ -25,9 +24,13 @@ from crmbridge.connectors.onec.metadata import Metadata
 from crmbridge.connectors.onec.metadata import parse as parse_metadata
 from crmbridge.connectors.onec.profile import PRODUCTS, PROFILES
 from crmbridge.connectors.onec.query import Query
+from crmbridge.connectors.onec.settings import BasSystem
+from crmbridge.connectors.onec.system import bas_settings
+from crmbridge.documents.sources import print_sets
 from crmbridge.errors import CrmbridgeError
 from crmbridge.readiness import mappings
 from crmbridge.readiness.findings import Finding, bas_answer, transport
+from crmbridge.systems import Report
 
 TIMEOUT = httpx.Timeout(30, connect=10)  # a check waits less than a flow would
 INVOICES = publication.FLOW_SETS["payments"][0]
@@ -49,6 +52,7 @@ def reach(
     """Read `$metadata`; then the profile and the composition. `sets` are what the enabled
     flows need published."""
     system = loaded.config.systems.bas
+    assert isinstance(system, BasSystem)
     settings = replace(bas_settings(system), timeout=TIMEOUT)
     odata = wiring.odata_client(
         settings, client, recorder=None, clock=clock, throttle=lambda _response: None
@@ -147,3 +151,38 @@ def _live(reached: Reached, entity_set: str) -> list[dict[str, Any]]:
 
 def _code(organisation: dict[str, Any]) -> str:
     return str(organisation.get("КодПоЕДРПОУ") or organisation.get("ИНН") or "?")
+
+
+def check_infobase(loaded: LoadedConfig, report: Report) -> None:
+    """The BAS half of `crmbridge check` (see this module's docstring)."""
+    config = loaded.config
+    system = config.systems.bas
+    assert isinstance(system, BasSystem) and report.client is not None
+    client = report.client
+    flows = _enabled_flows(loaded)
+    invoice = config.flows.issue_invoice
+    printed = invoice is not None and invoice.enabled and invoice.pdf == "render"
+    extra = print_sets(system.profile) if printed else ()
+    needed = publication.needed(flows, extra)
+    reached, findings = reach(loaded, client, SystemClock(), needed)
+    report.problems += [str(f) for f in findings]
+    if reached is None or findings:
+        return
+    more: list[Finding] = []
+    try:
+        if {"clients", "issue_invoice"} & set(flows):
+            more += organisation(reached, system.organisation)
+        if "catalog" in flows or "reconcile" in flows:
+            more += price_type(reached, system.price_type)
+    except CrmbridgeError as exc:
+        tried = "reading the organisations and price types"
+        more.append(Finding("bas", tried, exc.message, "see docs/real-systems.md"))
+    report.problems += [str(f) for f in more]
+    report.problems += [str(p) for p in mapped_fields(loaded, reached.metadata)]
+    report.checked.append(f"BAS {reached.odata.root} (profile {system.profile})")
+
+
+def _enabled_flows(loaded: LoadedConfig) -> list[str]:
+    flows = loaded.config.flows
+    names = ("clients", "issue_invoice", "payments", "catalog", "reconcile")
+    return [n for n in names if (f := getattr(flows, n)) is not None and f.enabled]

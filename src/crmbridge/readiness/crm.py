@@ -11,12 +11,26 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from crmbridge.clock import SystemClock
 from crmbridge.config.load import LoadedConfig
 from crmbridge.config.locate import Located
+from crmbridge.connectors.bitrix24.auth import Webhook
 from crmbridge.connectors.bitrix24.connector import Bitrix24Connector
+from crmbridge.connectors.bitrix24.scopes import granted_scopes, required_scopes
+from crmbridge.connectors.bitrix24.settings import Bitrix24System
+from crmbridge.connectors.bitrix24.system import bitrix24_connector
 from crmbridge.errors import CrmbridgeError
 from crmbridge.readiness import mappings
-from crmbridge.readiness.findings import Finding
+from crmbridge.readiness.findings import Finding, transport
+from crmbridge.systems import Report
+
+# Why crmbridge needs each scope it may ask for: said when one is missing.
+SCOPE_USES = {
+    "crm": "deals, companies, requisites, products, the timeline",
+    "task": "the rep's «ship the order» task",
+    "user": "the responsible rep's name",
+    "disk": "files on the portal's disk",
+}
 
 # Expression inputs that are CRM records, and the entity whose field list describes them.
 CRM_INPUTS = {"company": "company", "requisite": "requisite", "deal": "deal"}
@@ -125,3 +139,42 @@ def b24_answer(tried: str, exc: CrmbridgeError) -> Finding:
         fix = "edit the inbound webhook (or the application) and tick the scopes crmbridge needs"
         return Finding("bitrix24", tried, "insufficient_scope", fix)
     return Finding("bitrix24", tried, " ".join(text.split())[:160], "see docs/real-systems.md")
+
+
+def check_portal(loaded: LoadedConfig, report: Report) -> None:
+    """The Bitrix24 half of `crmbridge check`: signed in, the scopes, then the fields, funnels
+    and stages the config names."""
+    system = loaded.config.systems.crm
+    assert isinstance(system, Bitrix24System) and report.client is not None
+    client, database = report.client, report.database
+    if system.auth == "oauth":
+        where = system.portal or ""
+        tried = f"the method scope at {where} as the application {system.client_id}"
+    else:
+        assert system.webhook_url is not None
+        webhook = Webhook(system.webhook_url.get_secret_value())
+        where, tried = webhook.portal, f"the method scope at {webhook!r}"
+    try:
+        db = database() if system.auth == "oauth" and database is not None else None
+        connector = bitrix24_connector(system, client, db=db, clock=SystemClock(), recorder=None)
+        granted = granted_scopes(connector.rest)
+    except CrmbridgeError as exc:
+        host = where.split("://", 1)[-1]
+        found = transport("bitrix24", tried, exc, host) or b24_answer(tried, exc)
+        report.problems.append(str(found))
+        return
+    required = {s: SCOPE_USES.get(s, "") for s in sorted(required_scopes())}
+    findings = scopes(granted, required, tried)
+    report.problems += [str(f) for f in findings]
+    if findings:
+        return  # the lists below would fail for the same reason
+    portal = Portal(connector)
+    try:
+        located = mapped_fields(loaded, portal) + flow_fields(loaded, portal)
+        located += stages(loaded, portal)
+    except CrmbridgeError as exc:
+        tried = "reading the portal's field lists and deal stages"
+        report.problems.append(str(b24_answer(tried, exc)))
+        return
+    report.problems += [str(p) for p in located]
+    report.checked.append(f"Bitrix24 {where} (scopes {', '.join(sorted(granted))})")

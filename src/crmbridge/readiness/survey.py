@@ -11,20 +11,20 @@ from typing import Any
 import httpx
 from pydantic import SecretStr, ValidationError
 
-from crmbridge.app import bitrix24_connector
 from crmbridge.clock import SystemClock
-from crmbridge.config.check import ODATA_ROOT
-from crmbridge.config.model import Bitrix24System
 from crmbridge.connectors.bitrix24.auth import Webhook
 from crmbridge.connectors.bitrix24.connector import Bitrix24Connector
 from crmbridge.connectors.bitrix24.kinds import EVENT_KINDS
 from crmbridge.connectors.bitrix24.oauth import OAUTH_SERVER
 from crmbridge.connectors.bitrix24.scopes import granted_scopes
+from crmbridge.connectors.bitrix24.settings import Bitrix24System
+from crmbridge.connectors.bitrix24.system import bitrix24_connector
 from crmbridge.connectors.bitrix24.tokens import NotInstalled
 from crmbridge.connectors.onec import publication, wiring
 from crmbridge.connectors.onec.metadata import parse as parse_metadata
 from crmbridge.connectors.onec.profile import PROFILES
 from crmbridge.connectors.onec.query import Query
+from crmbridge.connectors.onec.system import ODATA_ROOT
 from crmbridge.errors import ConfigError, CrmbridgeError
 from crmbridge.flows.jobs import EVENT_JOBS
 from crmbridge.readiness.ask import Asker
