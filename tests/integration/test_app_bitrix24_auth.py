@@ -37,13 +37,13 @@ def test_an_oauth_config_uses_the_installed_tokens(
     app, client_id = oauth_app(sandbox, db, tmp_path)
     try:
         with pytest.raises(NotInstalled):
-            app.bitrix24().get("deal", "1")
+            app.crm().deals.get("1")
         auth = sandbox.bitrix24.install_app(client_id).auth
         tokens = Tokens(auth["access_token"], auth["refresh_token"], auth["client_endpoint"])
         DatabaseTokenStore(db, SystemClock()).save(tokens)
-        deal = app.bitrix24().get("deal", "1")
-        assert deal is not None and deal["ID"] == "1"
-        assert app.bitrix24() is app.context().bitrix24
+        deal = app.crm().deals.get("1")
+        assert deal is not None and deal.id == "1"
+        assert app.crm() is app.context().crm
     finally:
         app.close()
 
@@ -52,7 +52,7 @@ def test_a_webhook_config_still_uses_the_webhook(sandbox: Sandbox, db: Database)
     env = {"CRMBRIDGE_SANDBOX_URL": sandbox.settings.public_url}
     app = Application(load_config(EXAMPLE, env).config, db)
     try:
-        assert app.bitrix24().get("deal", "2") is not None
-        assert "sandbox" not in repr(app.bitrix24())
+        assert app.crm().deals.get("2") is not None
+        assert "sandbox" not in repr(app.crm())
     finally:
         app.close()
