@@ -28,6 +28,7 @@ PROFILES = ("bas-buh", "bp30")
 class Bitrix24World:
     deal_id, missing_id, stage = "1", "987654", "EXECUTING"
     owned_field, external_key = "UF_CRM_INVOICE_NUMBER", "XML_ID"
+    row_prices = True
 
     def __init__(self, sandbox: Sandbox, client: httpx.Client, profile: str) -> None:
         limiter = bitrix24_limiter(rate=100, burst=100)

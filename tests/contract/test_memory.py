@@ -15,6 +15,7 @@ from tests.contract.ports import AccountingContract, CrmContract
 
 class MemoryCrm:
     deal_id, missing_id, stage, owned_field, external_key = "1", "404", "PAID", "NUMBER", "ext"
+    row_prices = True
 
     def __init__(self) -> None:
         self.crm = FakeCrm(external_key="ext")

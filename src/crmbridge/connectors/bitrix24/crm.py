@@ -164,10 +164,10 @@ class Bitrix24Deals:
 
 
 def _writable(row: DealRow) -> dict[str, Any]:
-    """The row as crm.deal.productrows.set takes it: the price the flow set, and no discount
-    left over when the flow dropped it."""
+    """The row as crm.deal.productrows.set takes it: the price and quantity the flow set, and
+    no discount left over when the flow dropped it."""
     values = {k: v for k, v in row.fields.items() if k not in READ_ONLY_ROW}
-    values.update(PRICE=str(row.price))
+    values.update(PRICE=str(row.price), QUANTITY=str(row.quantity))
     if not row.discounted:
         values.update(DISCOUNT_RATE=0, DISCOUNT_SUM=0)
     return values
