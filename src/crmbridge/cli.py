@@ -356,12 +356,17 @@ def demo(
     serve: Annotated[
         bool, typer.Option("--serve", help="Keep everything running to click through.")
     ] = False,
+    crm: Annotated[
+        str, typer.Option(help="The CRM to run it with: bitrix24 or kommo.")
+    ] = "bitrix24",
 ) -> None:
     """The typical scenario end to end on the embedded default (sandbox + SQLite), verified."""
     from crmbridge import demo as demo_module
 
     logging.basicConfig(level=logging.WARNING)
-    raise typer.Exit(demo_module.run(serve=serve))
+    with clear_errors():
+        code = demo_module.run(serve=serve, crm=crm)
+    raise typer.Exit(code)
 
 
 def _on_stop_signals(stop: Callable[[], None]) -> None:

@@ -8,6 +8,7 @@ sandbox's own state, and the demo exits 0 only when every check passed.
 
 from __future__ import annotations
 
+import importlib
 import secrets
 import tempfile
 import threading
@@ -17,13 +18,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-import httpx
 from rich.console import Console
 
+from crmbridge import markers
 from crmbridge.app import Application
 from crmbridge.config.load import load_config
+from crmbridge.errors import ConfigError
 from crmbridge.queue.scheduler import Scheduler, periodic_jobs
 from crmbridge.queue.worker import Worker, WorkerSettings
 from crmbridge.sandbox.server import Sandbox, SandboxSettings
@@ -33,8 +35,51 @@ from crmbridge.trace import timeline
 from crmbridge.web.app import create_app
 from crmbridge.web.serving import free_port, serving
 
-EXAMPLE = Path(__file__).resolve().parent / "examples" / "sandbox.yaml"
-DEAL = 1
+
+class DemoCrm(Protocol):
+    """A CRM's part in the demo (`crmbridge.sandbox.<type>.demo.DEMO`): the rep's action in its
+    sandbox, and what the demo reads back to verify each step."""
+
+    example: Path  # the config the demo runs (pointed at the sandbox by environment variables)
+    deal_id: str
+    hook_path: str  # where the CRM's webhooks reach the bridge (a sandbox setting)
+    invoice_stage: str  # the stage's name, for the step's line
+    paid_stage: str
+
+    def __init__(self, sandbox: Sandbox, bridge_url: str) -> None: ...
+
+    def environment(self) -> dict[str, str]:
+        """What the example config reads from the environment besides the shared variables."""
+        ...
+
+    def connect(self) -> None:
+        """Once the bridge answers: what an admin sets up in the CRM (e.g. its webhook)."""
+        ...
+
+    def describe(self) -> str: ...
+
+    def issue_invoice(self) -> None: ...
+
+    def in_invoice_stage(self) -> bool: ...
+
+    def pdf_attached(self, number: str) -> bool: ...
+
+    def invoice_number(self) -> str | None: ...
+
+    def in_paid_stage(self) -> bool: ...
+
+    def task(self) -> str | None: ...
+
+    def pages(self) -> list[str]: ...
+
+
+def demo_crm(crm: str) -> type[DemoCrm]:
+    """The demo part of the CRM type `crm` (its sandbox package's `demo` module)."""
+    try:
+        module = importlib.import_module(f"crmbridge.sandbox.{crm}.demo")
+    except ModuleNotFoundError:
+        raise ConfigError(f"no demo for the CRM {crm!r}") from None
+    return module.DEMO  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -47,6 +92,7 @@ class Step:
 @dataclass
 class Demo:
     sandbox: Sandbox
+    crm: DemoCrm
     application: Application
     bridge_url: str
     console: Console
@@ -74,14 +120,13 @@ def _short(value: Any) -> str:
 
 
 @contextmanager
-def running(console: Console, folder: Path) -> Iterator[Demo]:
+def running(console: Console, folder: Path, crm: str = "bitrix24") -> Iterator[Demo]:
+    kind = demo_crm(crm)
     sandbox_port, bridge_port = free_port(), free_port()
     sandbox_url, bridge_url = f"http://127.0.0.1:{sandbox_port}", f"http://127.0.0.1:{bridge_port}"
-    sandbox = Sandbox(
-        SandboxSettings(
-            public_url=sandbox_url, outgoing_webhook=f"{bridge_url}/hooks/bitrix24", b24_rate=None
-        )
-    )
+    hook = f"{bridge_url}{kind.hook_path}"
+    sandbox = Sandbox(SandboxSettings(public_url=sandbox_url, outgoing_webhook=hook, b24_rate=None))
+    part = kind(sandbox, bridge_url)
     db_url = f"sqlite:///{folder / 'crmbridge.db'}"
     password = secrets.token_urlsafe(12)
     env = {
@@ -90,8 +135,9 @@ def running(console: Console, folder: Path) -> Iterator[Demo]:
         "CRMBRIDGE_POLL_EVERY": "1",
         "CRMBRIDGE_WEB_TOKEN": secrets.token_urlsafe(24),
         "CRMBRIDGE_WEB_PASSWORD": password,
+        **part.environment(),
     }
-    config = load_config(EXAMPLE, env).config
+    config = load_config(kind.example, env).config
     db = open_database(db_url)
     migrate(db)
     application = Application(config, db)
@@ -106,8 +152,9 @@ def running(console: Console, folder: Path) -> Iterator[Demo]:
     ):
         threading.Thread(target=worker.run, name="worker", daemon=True).start()
         scheduler.start()
+        part.connect()
         try:
-            yield Demo(sandbox, application, bridge_url, console, password)
+            yield Demo(sandbox, part, application, bridge_url, console, password)
         finally:
             scheduler.stop()
             worker.stop()
@@ -116,30 +163,18 @@ def running(console: Console, folder: Path) -> Iterator[Demo]:
 
 
 def scenario(demo: Demo) -> bool:
-    sandbox, console = demo.sandbox, demo.console
-    deal = sandbox.bitrix24.deal(DEAL)
-    console.print(
-        f"Deal {DEAL} «{deal['TITLE']}», {deal['OPPORTUNITY']} грн, stage {deal['STAGE_ID']}"
-    )
-    page = f"{sandbox.settings.public_url}/bitrix24/sandbox/deals/{DEAL}/invoice"
-    httpx.post(page, follow_redirects=False)
-    demo.check(
-        "rep moves the deal to «Рахунок» (the portal posts ONCRMDEALUPDATE)",
-        lambda: sandbox.bitrix24.deal(DEAL)["STAGE_ID"] == "PREPAYMENT_INVOICE",
-    )
-    invoice = demo.check("invoice created and posted in BAS", lambda: _invoice(sandbox))
+    sandbox, crm = demo.sandbox, demo.crm
+    demo.console.print(crm.describe())
+    crm.issue_invoice()
+    demo.check(f"rep moves the deal to {crm.invoice_stage}", crm.in_invoice_stage)
+    invoice = demo.check("invoice created and posted in BAS", lambda: _invoice(demo))
     if invoice is None:
         return False
     number = str(invoice["Number"])
-    demo.check(
-        "PDF attached to the deal (timeline comment and file field)",
-        lambda: _pdf_attached(sandbox, number),
-    )
+    demo.check("PDF attached to the deal", lambda: crm.pdf_attached(number))
     demo.check(
         "invoice number and status written into the deal",
-        lambda: (
-            sandbox.bitrix24.deal(DEAL).get("UF_CRM_INVOICE_NUMBER") == number and f"№ {number}"
-        ),
+        lambda: crm.invoice_number() == number and f"№ {number}",
     )
     total = Decimal(str(invoice["СуммаДокумента"]))
     sandbox.bas.record_payment(str(invoice["Ref_Key"]), total)
@@ -147,41 +182,21 @@ def scenario(demo: Demo) -> bool:
         f"accountant records the payment of {total} грн in BAS",
         lambda: sandbox.bas.paid(str(invoice["Ref_Key"])) == total,
     )
-    demo.check(
-        "payment found; deal moved to «Оплачено»",
-        lambda: sandbox.bitrix24.deal(DEAL)["STAGE_ID"] == "UC_PAID",
-    )
-    demo.check("task «ship the order» created for the deal's rep", lambda: _task(sandbox))
+    demo.check(f"payment found; deal moved to {crm.paid_stage}", crm.in_paid_stage)
+    demo.check("task «ship the order» created for the deal's rep", crm.task)
     return all(step.ok for step in demo.steps)
 
 
-def _invoice(sandbox: Sandbox) -> dict[str, Any] | None:
-    mine = [i for i in sandbox.bas.invoices() if f"[crm:deal:{DEAL}]" in str(i["Комментарий"])]
+def _invoice(demo: Demo) -> dict[str, Any] | None:
+    marker = markers.deal(demo.crm.deal_id)
+    mine = [i for i in demo.sandbox.bas.invoices() if marker in str(i["Комментарий"])]
     return mine[0] if len(mine) == 1 and mine[0]["Posted"] else None
-
-
-def _pdf_attached(sandbox: Sandbox, number: str) -> bool:
-    comments = sandbox.bitrix24.comments(DEAL)
-    deal = sandbox.bitrix24.deal(DEAL)
-    return any(number in str(c["COMMENT"]) and c.get("FILES") for c in comments) and bool(
-        deal.get("UF_CRM_INVOICE_PDF")
-    )
-
-
-def _task(sandbox: Sandbox) -> str | None:
-    tasks = sandbox.bitrix24.call("tasks.task.list", {"filter": {"UF_CRM_TASK": f"D_{DEAL}"}})[
-        "tasks"
-    ]
-    deal = sandbox.bitrix24.deal(DEAL)
-    if len(tasks) == 1 and str(tasks[0]["responsibleId"]) == str(deal["ASSIGNED_BY_ID"]):
-        return f"«{tasks[0]['title']}», due {tasks[0].get('deadline') or ''}".strip()
-    return None
 
 
 def print_trace(demo: Demo) -> None:
     from rich.table import Table
 
-    entity, crm_id, entries = timeline(demo.application.db, "deal", str(DEAL))
+    entity, crm_id, entries = timeline(demo.application.db, "deal", demo.crm.deal_id)
     table = Table("time", "kind", "what", title=f"crmbridge trace {entity} {crm_id}")
     for entry in entries:
         if entry.kind in ("decision", "call", "event", "effect"):
@@ -194,8 +209,8 @@ def print_urls(demo: Demo) -> None:
     sandbox = demo.sandbox.settings.public_url
     for line in (
         f"dashboard: {demo.bridge_url}/  (user: admin  password: {demo.password})",
-        f"deal trace: {demo.bridge_url}/trace/deal/{DEAL}",
-        f"CRM deals: {sandbox}/bitrix24/",
+        f"deal trace: {demo.bridge_url}/trace/deal/{demo.crm.deal_id}",
+        *demo.crm.pages(),
         f"BAS invoices: {sandbox}/bas/",
         "Ctrl+C to stop",
     ):
@@ -203,10 +218,10 @@ def print_urls(demo: Demo) -> None:
     demo.console.file.flush()
 
 
-def run(*, serve: bool = False, folder: Path | None = None) -> int:
+def run(*, serve: bool = False, folder: Path | None = None, crm: str = "bitrix24") -> int:
     console = Console()
     work = folder or Path(tempfile.mkdtemp(prefix="crmbridge-demo-"))
-    with running(console, work) as demo:
+    with running(console, work, crm) as demo:
         console.print(
             f"[bold]crmbridge demo[/] — sandbox {demo.sandbox.settings.public_url}, "
             f"bridge {demo.bridge_url}, SQLite in {work}"
@@ -214,7 +229,8 @@ def run(*, serve: bool = False, folder: Path | None = None) -> int:
         ok = scenario(demo)
         print_trace(demo)
         console.print(  # the database stays, so the trace can be asked for again
-            f"again: crmbridge trace deal {DEAL} --database sqlite:///{work / 'crmbridge.db'}",
+            f"again: crmbridge trace deal {demo.crm.deal_id} "
+            f"--database sqlite:///{work / 'crmbridge.db'}",
             soft_wrap=True,
             highlight=False,
             markup=False,
