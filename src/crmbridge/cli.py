@@ -260,11 +260,13 @@ def _scheduler(application: Application | None, db: Database) -> Scheduler:
     payments = flows.payments if flows.payments and flows.payments.enabled else None
     catalog = flows.catalog if flows.catalog and flows.catalog.enabled else None
     check = flows.reconcile if flows.reconcile and flows.reconcile.enabled else None
+    crm_poll = flows.poll_crm if flows.poll_crm and flows.poll_crm.enabled else None
     periodic = periodic_jobs(
         payments.poll_every if payments else None,
         catalog.poll_every if catalog else None,
         check.every if check else None,
         payments.sweep_every if payments else None,
+        crm_poll.every if crm_poll else None,
     )
     if config.retention.enabled:
         periodic.append(Periodic("prune", config.retention.every, {"days": config.retention.days}))

@@ -50,6 +50,10 @@ class CrmWorld(Protocol):
         """Mapped values of a new product (as the `catalog` mapping makes them), unique by n."""
         ...
 
+    def touch(self) -> None:
+        """Change the deal as a person in the CRM would (its title or a comment)."""
+        ...
+
 
 class AccountingWorld(Protocol):
     accounting: Accounting
@@ -72,7 +76,7 @@ class AccountingWorld(Protocol):
         ...
 
 
-def _stamp() -> str:
+def stamp() -> str:
     return datetime.now(UTC).strftime("%H%M%S%f")
 
 
@@ -101,7 +105,7 @@ class CrmContract:
         assert world.deal_id in {d.id for d in world.crm.deals.open()}
 
     def test_owned_fields_are_written_and_read_back(self, world: CrmWorld) -> None:
-        value = f"РН-{_stamp()}"
+        value = f"РН-{stamp()}"
         world.crm.deals.set_fields(world.deal_id, {world.owned_field: value})
         deal = world.crm.deals.get(world.deal_id)
         assert deal is not None and str(deal.fields.get(world.owned_field)) == value
@@ -112,7 +116,7 @@ class CrmContract:
         assert deal is not None and deal.stage == world.stage
 
     def test_a_document_attached_is_found_by_its_tag(self, world: CrmWorld) -> None:
-        tag = f"[crm:invoice:contract-{_stamp()}]"
+        tag = f"[crm:invoice:contract-{stamp()}]"
         assert world.crm.deals.find_note(world.deal_id, tag) is None
         document = Document("rakhunok-1.pdf", PDF, f"Рахунок № 1 {tag}", tag)
         note = world.crm.deals.attach(world.deal_id, document)
@@ -121,7 +125,7 @@ class CrmContract:
     def test_a_task_for_the_responsible_user_is_found_by_its_tag(self, world: CrmWorld) -> None:
         deal = world.crm.deals.get(world.deal_id)
         assert deal is not None
-        tag = f"[crm:invoice:task-{_stamp()}]"
+        tag = f"[crm:invoice:task-{stamp()}]"
         assert world.crm.deals.find_task(world.deal_id, tag) is None
         deadline = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
         task = Task("Відвантажити", f"Оплачено. {tag}", deadline, tag)
@@ -136,6 +140,14 @@ class CrmContract:
         found = [(r.product_id, r.quantity, r.price) for r in world.crm.deals.rows(world.deal_id)]
         wanted = (changed.product_id, changed.quantity, price)
         assert wanted in found, (wanted, found)
+
+    def test_a_changed_deal_is_in_the_next_poll(self, world: CrmWorld) -> None:
+        since = datetime.now(UTC) - timedelta(hours=1)
+        _, cursor = world.crm.changed("deal", None, since=since)
+        world.touch()
+        ids, after = world.crm.changed("deal", cursor, since=since)
+        assert world.deal_id in ids
+        assert isinstance(after, dict)
 
     def test_products_are_upserted_by_their_external_id(self, world: CrmWorld) -> None:
         values = [world.product_values(n) for n in (1, 2)]
@@ -186,7 +198,7 @@ class AccountingContract:
         self, world: AccountingWorld
     ) -> None:
         counterparty, _ = self._counterparty(world, 5)
-        marker = f"[crm:deal:{_stamp()}]"
+        marker = f"[crm:deal:{stamp()}]"
         line = InvoiceLine(world.product(), Decimal(2), Decimal("150.50"), "Рядок")
         new = NewInvoice(
             counterparty, datetime(2026, 3, 2, 10, 0), f"Угода {marker}", [line], ref_for(marker)
@@ -208,7 +220,7 @@ class AccountingContract:
     ) -> None:
         counterparty, _ = self._counterparty(world, 6)
         line = InvoiceLine(world.product(), Decimal(1), Decimal("1000.00"), "Рядок")
-        marker = f"[crm:deal:{_stamp()}]"
+        marker = f"[crm:deal:{stamp()}]"
         now = datetime.now(UTC).astimezone().replace(tzinfo=None, microsecond=0)
         new = NewInvoice(counterparty, now, marker, [line], ref_for(marker))
         invoice = world.accounting.invoices.create(new)

@@ -19,7 +19,7 @@ from crmbridge.connectors.ratelimit import bitrix24_limiter
 from crmbridge.flows.ports import Product
 from crmbridge.sandbox.server import Sandbox
 from crmbridge.taxcodes import with_edrpou_check
-from tests.contract.ports import AccountingContract, CrmContract
+from tests.contract.ports import AccountingContract, CrmContract, stamp
 from tests.support.sandbox import running_sandbox
 
 PROFILES = ("bas-buh", "bp30")
@@ -31,6 +31,7 @@ class Bitrix24World:
     row_prices = True
 
     def __init__(self, sandbox: Sandbox, client: httpx.Client, profile: str) -> None:
+        self.sandbox = sandbox
         limiter = bitrix24_limiter(rate=100, burst=100)
         connector = connect(client, sandbox.bitrix24_webhook, limiter=limiter, recorder=None)
         kind = "inn" if profile == "bp30" else "edrpou"
@@ -38,6 +39,9 @@ class Bitrix24World:
 
     def product_values(self, n: int) -> dict[str, Any]:
         return {"NAME": f"Контрактний товар {n}", "XML_ID": f"contract-{n}", "PRICE": "10.00"}
+
+    def touch(self) -> None:
+        self.sandbox.bitrix24.update_deal(int(self.deal_id), {"COMMENTS": f"змінено {stamp()}"})
 
 
 class BasWorld:

@@ -26,6 +26,9 @@ class MemoryCrm:
     def product_values(self, n: int) -> dict[str, Any]:
         return {"NAME": f"Товар {n}", "ext": f"ref-{n}"}
 
+    def touch(self) -> None:
+        self.crm.touch("deal", self.deal_id)
+
 
 class MemoryAccounting:
     missing_ref = "00000000-0000-0000-0000-000000000404"

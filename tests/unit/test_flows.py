@@ -196,3 +196,21 @@ def test_a_person_client_is_created_as_a_person(w: World) -> None:
     jobs.company_changed(w.ctx, "7")
     ((ref, party),) = w.accounting.state.counterparties.items()
     assert ref == markers.ref_for("client", "7") and party.fields["tax_code"] == "3124578966"
+
+
+def test_the_crm_poll_gives_changed_deals_and_clients_their_jobs_once(w: World) -> None:
+    from sqlalchemy import select
+
+    from crmbridge.queue.worker import JobContext
+    from crmbridge.store.schema import jobs as jobs_table
+
+    typical(w)
+    job = JobContext(None, w.ctx.db, w.clock, "test")  # type: ignore[arg-type]
+    w.crm.touch("deal", "1")
+    w.crm.touch("company", "7")
+    w.crm.touch("deal", "1")  # twice before the poll: one waiting job
+    assert jobs.poll_crm(w.ctx, job) == 3
+    assert jobs.poll_crm(w.ctx, job) == 0  # the cursor moved
+    with w.ctx.db.read() as conn:
+        made = sorted(conn.execute(select(jobs_table.c.flow, jobs_table.c.lock_key)).all())
+    assert made == [("company-changed", "company:7"), ("deal-changed", "deal:1")]

@@ -150,6 +150,14 @@ class ReconcileFlow(Strict):
     )
 
 
+class CrmPoll(Strict):
+    """The safety net under lost webhooks: every `every` seconds, the deals and clients the CRM
+    changed since the last poll get the jobs their events would have made."""
+
+    enabled: bool = True
+    every: float = Field(default=300.0, gt=0, description="Seconds between two polls.")
+
+
 class DriftPolicy(Strict):
     policy: Literal["report", "overwrite"] = "report"
 
@@ -160,6 +168,7 @@ class Flows(Strict):
     issue_invoice: InvoiceFlow | None = None
     payments: PaymentsFlow | None = None
     reconcile: ReconcileFlow | None = None
+    poll_crm: CrmPoll | None = None
     drift: DriftPolicy = Field(default_factory=DriftPolicy)
 
     def mapping_of(self, flow: Literal["clients", "catalog", "issue_invoice"]) -> str:

@@ -16,13 +16,15 @@ import itertools
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from crmbridge.connectors.base import ChangedEvent, Page
+from crmbridge.connectors.base import ChangedEvent
 from crmbridge.errors import Permanent
 from crmbridge.flows.ports import (
     CatalogItem,
+    ChangedKind,
     Client,
     Counterparty,
     Deal,
@@ -66,6 +68,7 @@ class FakeCrmState:
     notes: dict[str, list[tuple[str, Document]]] = field(default_factory=dict)
     tasks: dict[str, list[tuple[str, Task, str | None]]] = field(default_factory=dict)
     products: dict[str, dict[str, Any]] = field(default_factory=dict)  # id → mapped values
+    changes: list[tuple[ChangedKind, str]] = field(default_factory=list)  # what `changed` reads
     ids: Iterator[int] = field(default_factory=lambda: itertools.count(1000))
 
 
@@ -184,11 +187,19 @@ class FakeCrm:
     def parse_delivery(self, body: bytes, headers: Mapping[str, str]) -> list[ChangedEvent]:
         return []  # the fake has no webhooks: tests start jobs directly
 
-    def changes(self, kind: str, cursor: dict[str, Any] | None) -> Page:
-        records = self.state.deals if kind == "deal" else self.state.clients
+    def changed(
+        self, kind: ChangedKind, cursor: dict[str, Any] | None, *, since: datetime
+    ) -> tuple[list[str], dict[str, Any]]:
+        """Every deal or client changed since the cursor (the fake tracks changes by a
+        counter: `touch` marks one changed)."""
         seen = int((cursor or {}).get("seen", 0))
-        keys = sorted(records, key=int)[seen:]
-        return Page([{"id": k} for k in keys], {"seen": seen + len(keys)})
+        return [i for kk, i in self.state.changes[seen:] if kk == kind], {
+            "seen": len(self.state.changes)
+        }
+
+    def touch(self, kind: ChangedKind, entity_id: str) -> None:
+        """Mark a deal or client changed, as a person editing it in the CRM would."""
+        self.state.changes.append((kind, entity_id))
 
 
 # the accounting system ------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal
 
 from crmbridge import reconcile
@@ -76,6 +77,9 @@ def handlers(context: Callable[[], FlowContext]) -> dict[str, Handler]:
     def on_reconcile(_job: JobContext) -> None:
         scheduled_reconcile(context())
 
+    def on_poll_crm(job: JobContext) -> None:
+        poll_crm(context(), job)
+
     return {
         "reconcile": on_reconcile,
         "deal-changed": on_deal_changed,
@@ -85,6 +89,7 @@ def handlers(context: Callable[[], FlowContext]) -> dict[str, Handler]:
         "sweep-payments": on_sweep_payments,
         "invoice-payment": on_invoice_payment,
         "sync-catalog": on_sync_catalog,
+        "poll-crm": on_poll_crm,
     }
 
 
@@ -161,6 +166,28 @@ def _enqueue_paid(ctx: FlowContext, job: JobContext, found: list[payments.PaidIn
 
 
 CATALOG_CURSOR = "catalog:sync"
+# A first poll of the CRM looks this far back: changes older than the install are not events.
+CRM_LOOKBACK = timedelta(hours=1)
+
+
+def poll_crm(ctx: FlowContext, job: JobContext) -> int:
+    """The safety net under lost webhooks: deals and clients changed since the last poll get
+    the same jobs their events would (a waiting one absorbs them: coalescing), then the cursors
+    move."""
+    since = ctx.clock.now() - CRM_LOOKBACK
+    found = 0
+    for kind in ("deal", "company"):
+        name = f"{ctx.crm.system}:{kind}"
+        ids, cursor = ctx.crm.changed(kind, cursors.get(job.db, name), since=since)
+        flow, prefix = EVENT_JOBS[kind]
+        with job.db.write() as conn:
+            for entity_id in ids:
+                payload = {"id": entity_id, "event": "poll"}
+                new = NewJob(flow, payload, lock_key=f"{prefix}:{entity_id}", coalesce=True)
+                job_sql.enqueue(conn, new, ctx.clock.now())
+        cursors.put(job.db, name, cursor, ctx.clock.now())
+        found += len(ids)
+    return found
 
 
 def sync_catalog(ctx: FlowContext, job: JobContext, *, full: bool) -> catalog.Synced:

@@ -25,12 +25,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal, Protocol
 
-from crmbridge.connectors.base import ChangedEvent, Page
+from crmbridge.connectors.base import ChangedEvent
 
 Record = Mapping[str, Any]
 # How the accounting system identifies a counterparty: a Ukrainian ЄДРПОУ (legal entity, 8
 # digits) or РНОКПП (person, 10), or the ИНН of 1С:Бухгалтерия 3.0 (10 or 12 digits).
 TaxCodeKind = Literal["edrpou", "inn"]
+ChangedKind = Literal["deal", "company"]
 
 
 # the CRM side ---------------------------------------------------------------------------------
@@ -167,8 +168,12 @@ class Crm(Protocol):
         """Verify and decode one webhook delivery (WebhookRejected when not authentic)."""
         ...
 
-    def changes(self, kind: str, cursor: dict[str, Any] | None) -> Page:
-        """Deals or clients changed since the cursor: the safety net under lost webhooks."""
+    def changed(
+        self, kind: ChangedKind, cursor: dict[str, Any] | None, *, since: datetime
+    ) -> tuple[list[str], dict[str, Any]]:
+        """The ids of the deals or clients changed since the cursor (with no cursor yet: since
+        `since`), and the next cursor (opaque, JSON-able): the safety net under lost webhooks.
+        Consecutive reads may report an id again; never miss one."""
         ...
 
 

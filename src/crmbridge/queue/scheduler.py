@@ -118,11 +118,13 @@ def periodic_jobs(
     sync_catalog: float | None = None,
     reconcile: float | None = None,
     sweep_payments: float | None = None,
+    poll_crm: float | None = None,
 ) -> list[Periodic]:
     every = {
         "poll-payments": poll_payments,
         "sweep-payments": sweep_payments,
         "sync-catalog": sync_catalog,
         "reconcile": reconcile,
+        "poll-crm": poll_crm,
     }
     return [Periodic(flow, seconds) for flow, seconds in every.items() if seconds]

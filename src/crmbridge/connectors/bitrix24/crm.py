@@ -10,14 +10,24 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from crmbridge.connectors.base import ChangedEvent, Page, Record
+from crmbridge.connectors.base import ChangedEvent, Record
 from crmbridge.connectors.bitrix24.connector import Bitrix24Connector
 from crmbridge.connectors.bitrix24.deals import INVOICE_PDF_FIELD
 from crmbridge.connectors.http import RemoteNotFound
-from crmbridge.flows.ports import Client, Deal, DealBundle, DealRow, Document, Task, TaxCodeKind
+from crmbridge.flows.ports import (
+    ChangedKind,
+    Client,
+    Deal,
+    DealBundle,
+    DealRow,
+    Document,
+    Task,
+    TaxCodeKind,
+)
 
 # The requisite field of each tax-code kind; a ФОП's РНОКПП (`RQ_DRFO`) stands in for either.
 TAX_FIELDS: Mapping[TaxCodeKind, str] = {"edrpou": "RQ_EDRPOU", "inn": "RQ_INN"}
@@ -219,5 +229,10 @@ class Bitrix24Crm:
     def parse_delivery(self, body: bytes, headers: Mapping[str, str]) -> list[ChangedEvent]:
         return self.connector.parse_webhook(body, headers)
 
-    def changes(self, kind: str, cursor: dict[str, Any] | None) -> Page:
-        return self.connector.changes(kind, cursor)
+    def changed(
+        self, kind: ChangedKind, cursor: dict[str, Any] | None, *, since: datetime
+    ) -> tuple[list[str], dict[str, Any]]:
+        """By `DATE_MODIFY` (connectors/bitrix24/paging.py); a first read starts at `since`."""
+        start = cursor or {"since": since.isoformat(timespec="seconds")}
+        page = self.connector.changes(kind, start)
+        return [str(r["ID"]) for r in page.records], page.cursor
