@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from crmbridge import systems
+from crmbridge import plugins, systems
 from crmbridge.clock import Clock, SystemClock
 from crmbridge.config.model import Config
+from crmbridge.connectors.base import ChangedEvent
 from crmbridge.connectors.http import JournalRecorder
 from crmbridge.flows import jobs
 from crmbridge.flows.context import FlowContext
@@ -24,6 +25,7 @@ from crmbridge.metrics import Metrics
 from crmbridge.queue.handlers import builtin_handlers
 from crmbridge.queue.worker import Handler
 from crmbridge.store.database import Database
+from crmbridge.store.jobs import NewJob
 
 
 @dataclass
@@ -37,9 +39,11 @@ class Application:
     _crm: Crm | None = None
     _context: FlowContext | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    plugins: list[plugins.Loaded] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
         self.rules = self.rules or compile_rules(self.config)
+        self.plugins = plugins.load(self.config.plugins)
         self.metrics.watch(self.db, self.clock)
 
     @property
@@ -83,7 +87,11 @@ class Application:
     def handlers(self) -> dict[str, Handler]:
         handlers = builtin_handlers()
         handlers.update(jobs.handlers(self.context))
-        return handlers
+        return plugins.merged(handlers, plugins.handlers(self.plugins, self.context))
+
+    def jobs_for(self, event: ChangedEvent) -> list[NewJob]:
+        """The jobs a CRM event makes: the built-in flows' and the plugins' that follow it."""
+        return jobs.jobs_for(event) + plugins.jobs_for(self.plugins, event)
 
     def close(self) -> None:
         if self._client is not None:

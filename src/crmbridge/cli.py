@@ -268,6 +268,7 @@ def _scheduler(application: Application | None, db: Database) -> Scheduler:
         payments.sweep_every if payments else None,
         crm_poll.every if crm_poll else None,
     )
+    periodic += [Periodic(p.flow, p.every) for p in application.plugins if p.every]
     if config.retention.enabled:
         periodic.append(Periodic("prune", config.retention.every, {"days": config.retention.days}))
     chores = []

@@ -37,6 +37,7 @@ def check(loaded: LoadedConfig) -> list[Located]:
     problems += _expressions(loaded)
     problems += _flows(loaded)
     problems += _functions(loaded)
+    problems += _plugins(loaded)
     problems += _urls(loaded)
     return problems
 
@@ -134,6 +135,19 @@ def _flows(loaded: LoadedConfig) -> list[Located]:
         if flow is not None and flow.when is not None:
             allowed = MAPPING_INPUTS[FLOW_MAPPINGS[flow_name]]
             problems += _expression(loaded, ("flows", flow_name, "when"), flow.when, allowed)
+    return problems
+
+
+def _plugins(loaded: LoadedConfig) -> list[Located]:
+    """Each plugin imports, is a Plugin, and its settings fit its model."""
+    from crmbridge import plugins
+
+    problems = []
+    for name, section in loaded.config.plugins.items():
+        try:
+            plugins.load({name: section})
+        except ConfigError as exc:
+            problems.append(loaded.at(("plugins", name), exc.message))
     return problems
 
 

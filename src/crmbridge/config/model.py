@@ -179,6 +179,17 @@ class Flows(Strict):
         return str(section.mapping)
 
 
+class PluginSection(Strict):
+    """A flow of your own (crmbridge.plugins): where its `Plugin` is, what starts it, and its
+    settings (checked by the plugin's own model)."""
+
+    module: str = Field(pattern=r"^[A-Za-z_][\w.]*(:[A-Za-z_]\w*)?$")  # package.module:attr
+    enabled: bool = True
+    every: float | None = Field(default=None, gt=0, description="Seconds between two runs.")
+    events: list[Literal["deal", "company"]] = Field(default_factory=list)
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
 class WebSettings(Strict):
     """Who may use the dashboard and `/api`: a bearer token and/or users with passwords.
 
@@ -237,6 +248,18 @@ class Config(Strict):
     mappings: dict[str, Mapping] = Field(default_factory=dict)
     flows: Flows = Field(default_factory=Flows)
     functions: dict[str, str] = Field(default_factory=dict)  # CEL name → "module:function"
+    plugins: dict[str, PluginSection] = Field(default_factory=dict)
+
+    @field_validator("plugins")
+    @classmethod
+    def _plugin_names(cls, value: dict[str, PluginSection]) -> dict[str, PluginSection]:
+        for name in value:
+            if not name.replace("_", "").replace("-", "").isalnum() or not name[0].isalpha():
+                raise PydanticCustomError(
+                    "plugin_name", f"plugin name {name!r}: letters, digits, - and _ only"
+                )
+        return value
+
     web: WebSettings = Field(default_factory=WebSettings)
 
     retention: Retention = Field(default_factory=Retention)

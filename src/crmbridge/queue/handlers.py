@@ -37,7 +37,8 @@ def builtin_handlers() -> dict[str, Handler]:
 
 
 def load_plugins(handlers: dict[str, Handler], modules: Iterable[str]) -> None:
-    """Import each module and let its `register(handlers)` add custom flows by name."""
+    """Import each module and let its `register(handlers)` add custom flows by name; one that
+    replaces or removes a flow already there is refused (crmbridge.plugins is the config's way)."""
     for name in modules:
         try:
             module = importlib.import_module(name)
@@ -46,4 +47,10 @@ def load_plugins(handlers: dict[str, Handler], modules: Iterable[str]) -> None:
         register = getattr(module, "register", None)
         if not callable(register):
             raise ConfigError(f"plugin {name!r} has no register(handlers) function")
+        before = dict(handlers)
         register(handlers)
+        touched = sorted(f for f, h in before.items() if handlers.get(f) is not h)
+        if touched:
+            handlers.clear()
+            handlers.update(before)
+            raise ConfigError(f"plugin {name!r} would replace the flows {', '.join(touched)}")

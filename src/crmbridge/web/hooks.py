@@ -18,7 +18,6 @@ from fastapi import Request
 
 from crmbridge.clock import Clock
 from crmbridge.connectors.base import ChangedEvent, WebhookRejected
-from crmbridge.flows import jobs as flow_jobs
 from crmbridge.store import inbox
 from crmbridge.store.database import Database
 from crmbridge.store.group_commit import GroupCommit
@@ -49,9 +48,11 @@ class Intake:
         return self.application.clock
 
     async def accept(
-        self, events: list[ChangedEvent], jobs_of: JobsOf = flow_jobs.jobs_for
+        self, events: list[ChangedEvent], jobs_of: JobsOf | None = None
     ) -> dict[str, Any]:
-        """Store the events (a repeated delivery is a duplicate) with the jobs they cause."""
+        """Store the events (a repeated delivery is a duplicate) with the jobs they cause (by
+        default the flows' and plugins' that follow them)."""
+        jobs_of = jobs_of or self.application.jobs_for
         now = self.clock.now()
         pending = [
             self.committer.submit(
