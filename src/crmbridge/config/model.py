@@ -131,7 +131,6 @@ class PaymentsFlow(Strict):
     sweep_every: float = Field(default=3600.0, gt=0, description="Seconds between two sweeps.")
     sweep_days: int = Field(default=90, ge=1, description="How old an invoice may be to be swept.")
     paid_stage: str = "UC_PAID"
-    status_field: str = "UF_CRM_PAY_STATUS"
     statuses: dict[PaymentState, str] = Field(default_factory=_default_statuses)
     task: TaskSpec | None = Field(default_factory=TaskSpec)
 

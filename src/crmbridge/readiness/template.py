@@ -95,7 +95,6 @@ flows:
     pdf_field: {v.pdf_field}
   payments:
     paid_stage: {quote(v.paid_stage)}
-    status_field: {v.status_field}
 
 web:  # the dashboard and /api: Authorization: Bearer <token>, or the user admin
   token: {quote(v.web_token)}

@@ -99,6 +99,7 @@ def connect(
     body_limit: int = 4096,
     clock: Clock | None = None,
     throttle_retries: int = 3,
+    timeout: httpx.Timeout = TIMEOUT,
 ) -> Bitrix24Connector:
     """Wire a connector for one portal account from its settings and the shared client."""
     webhook = Webhook(webhook_url)
@@ -110,7 +111,7 @@ def connect(
         recorder=recorder,
         redactor=Redactor(secrets),
         body_limit=body_limit,
-        timeout=TIMEOUT,
+        timeout=timeout,
         throttle=wire.throttle,
         clock=clock,
         throttle_retries=throttle_retries,
@@ -132,6 +133,7 @@ def connect_app(
     body_limit: int = 4096,
     clock: Clock | None = None,
     throttle_retries: int = 3,
+    timeout: httpx.Timeout = TIMEOUT,
 ) -> Bitrix24Connector:
     """Wire a connector for an OAuth application installation (tokens in `store`)."""
     # Tokens rotate, so only the client secret is a literal; `auth`, `access_token` and
@@ -144,7 +146,7 @@ def connect_app(
         recorder=recorder,
         redactor=redactor,
         body_limit=body_limit,
-        timeout=TIMEOUT,
+        timeout=timeout,
         throttle=wire.throttle,
         clock=clock,
         throttle_retries=throttle_retries,

@@ -31,7 +31,8 @@ class Bitrix24System(SystemSettings):
     oauth_server: str = "https://oauth.bitrix.info"  # the sandbox stands in for it in tests
     rate: float = Field(default=2.0, gt=0, description="Requests per second (leaky bucket).")
     burst: int = Field(default=50, ge=1)
-    timeout: float = Field(default=60.0, gt=0)
+    # Seconds a call may take: the cloud portal gives a request 60 s, a little more for the network
+    timeout: float = Field(default=65.0, gt=0)
     processes: int = Field(default=1, ge=1, description="Worker processes sharing this portal.")
 
     @field_validator("portal", "oauth_server")

@@ -38,6 +38,7 @@ def bitrix24_connector(
     """The portal's connector for either way in: the inbound webhook, or the OAuth application
     whose tokens the install route stored in `db` (`crmbridge check` passes no recorder)."""
     limiter = bitrix24_limiter(rate=crm.rate, burst=crm.burst, processes=crm.processes)
+    timeout = httpx.Timeout(crm.timeout, connect=min(10.0, crm.timeout))
     if crm.auth == "oauth":
         assert crm.client_id and crm.client_secret  # the config's validator saw to it
         if db is None:
@@ -52,6 +53,7 @@ def bitrix24_connector(
             oauth_server=crm.oauth_server,
             portal=crm.portal,
             clock=clock,
+            timeout=timeout,
         )
     assert crm.webhook_url and crm.application_token
     return connect(
@@ -61,6 +63,7 @@ def bitrix24_connector(
         recorder=recorder,
         application_token=crm.application_token.get_secret_value(),
         clock=clock,
+        timeout=timeout,
     )
 
 

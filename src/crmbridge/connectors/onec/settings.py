@@ -17,6 +17,7 @@ class BasSystem(SystemSettings):
     profile: Literal["bas-buh", "bp30"] = "bas-buh"
     webhook_secret: SecretStr | None = None  # whsec_… for pushes signed by a BAS extension
     sessions: int = Field(default=4, ge=1, description="Concurrent requests (sessions).")
+    processes: int = Field(default=1, ge=1, description="Worker processes sharing the sessions.")
     timeout: float = Field(default=30.0, gt=0)
     organisation: str | None = None  # our company's ЄДРПОУ; the only one when None
     price_type: str | None = None  # Description of the price type that feeds the CRM

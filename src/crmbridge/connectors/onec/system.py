@@ -47,7 +47,7 @@ def port(settings: BasSystem, wired: Wiring) -> BasAccounting:
         wired.client,
         recorder=wired.recorder,
         clock=wired.clock,
-        limiter=bas_limiter(sessions=settings.sessions),
+        limiter=bas_limiter(sessions=settings.sessions, processes=settings.processes),
     )
     flow = wired.config.flows.issue_invoice or InvoiceFlow()
     return BasAccounting(
